@@ -1,0 +1,176 @@
+"""PostgreSQL access: one pg8000 connection per worker thread, replaced after a failure."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pg8000.native
+from pg8000.exceptions import DatabaseError, InterfaceError
+
+from services.common.config import env_float, env_int, env_secret, env_str
+from services.common.errors import DependencyTimeout, DependencyUnavailable
+
+log = logging.getLogger(__name__)
+
+# SQLSTATEs that mean "the server or the connection is going away", not "your data is bad".
+_CONNECTION_STATES = ("08", "57P01", "57P02", "57P03", "53300", "53400")
+_TIMEOUT_STATE = "57014"
+
+
+@dataclass(frozen=True)
+class DbSettings:
+    host: str
+    port: int
+    name: str
+    user: str
+    password: str = ""
+    timeout_seconds: float = 5.0
+    statement_timeout_ms: int = 5000
+    application_name: str = "movies"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], prefix: str, defaults: tuple[str, str]) -> DbSettings:
+        host_default, name_default = defaults
+        return cls(
+            host=env_str(env, f"{prefix}_HOST", host_default),
+            port=env_int(env, f"{prefix}_PORT", 5432, minimum=1),
+            name=env_str(env, f"{prefix}_NAME", name_default),
+            user=env_str(env, f"{prefix}_USER"),
+            password=env_secret(env, f"{prefix}_PASSWORD"),
+            timeout_seconds=env_float(env, "DB_TIMEOUT_SECONDS", 5.0),
+            statement_timeout_ms=env_int(env, "DB_STATEMENT_TIMEOUT_MS", 5000, minimum=1),
+        )
+
+
+def sqlstate(error: DatabaseError) -> str:
+    details = error.args[0] if error.args else None
+    return details.get("C", "") if isinstance(details, dict) else ""
+
+
+def is_connection_failure(error: BaseException) -> bool:
+    if isinstance(error, InterfaceError | OSError):
+        return True
+    return isinstance(error, DatabaseError) and sqlstate(error).startswith(_CONNECTION_STATES)
+
+
+def translate(error: BaseException) -> Exception | None:
+    """Maps a driver error to the service-level error a resource answers with, if any."""
+    if isinstance(error, DatabaseError) and sqlstate(error) == _TIMEOUT_STATE:
+        return DependencyTimeout("the database did not answer in time")
+    if is_connection_failure(error):
+        return DependencyUnavailable("the database is unavailable")
+    return None
+
+
+Migration = Callable[[pg8000.native.Connection], None]
+
+
+class ConnectionPool:
+    """Hands each thread its own connection; migrates the schema on the first good connect.
+
+    Migrating lazily lets a service start (and answer /healthz) before its database is up.
+    """
+
+    def __init__(self, settings: DbSettings, migrate: Migration) -> None:
+        self._settings = settings
+        self._migrate = migrate
+        self._local = threading.local()
+        self._migrated = threading.Event()
+        self._migrate_lock = threading.Lock()
+        self._all: set[pg8000.native.Connection] = set()
+        self._all_lock = threading.Lock()
+
+    def run(self, sql: str, **params: Any) -> list[list[Any]]:
+        """Runs one statement (its own transaction); connection failures become 503/504."""
+        conn = self._connection()
+        try:
+            return conn.run(sql, **params)
+        except (DatabaseError, InterfaceError, OSError) as error:
+            mapped = translate(error)
+            if mapped is None:
+                raise
+            self.discard()
+            raise mapped from error
+
+    def run_read(self, sql: str, **params: Any) -> list[list[Any]]:
+        """Like run(), but retries once on a fresh connection: a read is safe to repeat, and a
+        connection the server dropped while idle is only noticed when it is next used."""
+        try:
+            return self.run(sql, **params)
+        except DependencyUnavailable:
+            return self.run(sql, **params)
+
+    def ping(self) -> None:
+        self.run_read("SELECT 1")
+
+    def discard(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            self._close(conn)
+
+    def close_all(self) -> None:
+        with self._all_lock:
+            conns = list(self._all)
+        for conn in conns:
+            self._close(conn)
+
+    def _connection(self) -> pg8000.native.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> pg8000.native.Connection:
+        s = self._settings
+        try:
+            conn = pg8000.native.Connection(
+                s.user,
+                host=s.host,
+                port=s.port,
+                database=s.name,
+                password=s.password or None,
+                timeout=s.timeout_seconds,
+                application_name=s.application_name,
+                startup_params={"statement_timeout": str(s.statement_timeout_ms)},
+            )
+            self._ensure_migrated(conn)
+        except (DatabaseError, InterfaceError, OSError) as error:
+            log.warning("cannot connect to the database: %s", error)
+            raise (translate(error) or DependencyUnavailable(str(error))) from error
+        with self._all_lock:
+            self._all.add(conn)
+        return conn
+
+    def _ensure_migrated(self, conn: pg8000.native.Connection) -> None:
+        if self._migrated.is_set():
+            return
+        with self._migrate_lock:
+            if not self._migrated.is_set():
+                self._migrate(conn)
+                self._migrated.set()
+
+    def _close(self, conn: pg8000.native.Connection) -> None:
+        with self._all_lock:
+            self._all.discard(conn)
+        with contextlib.suppress(Exception):  # the connection is being thrown away anyway
+            conn.close()
+
+
+def migrate_with_lock(conn: pg8000.native.Connection, lock_key: int, statements: list[str]) -> None:
+    """Applies idempotent DDL under an advisory lock so replicas starting together don't race."""
+    conn.run("START TRANSACTION")
+    try:
+        conn.run("SELECT pg_advisory_xact_lock(:key)", key=lock_key)
+        for statement in statements:
+            conn.run(statement)
+        conn.run("COMMIT")
+    except BaseException:
+        conn.run("ROLLBACK")
+        raise

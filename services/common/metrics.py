@@ -1,0 +1,40 @@
+"""Prometheus metrics, one registry per app so that tests and apps never share counters."""
+
+from __future__ import annotations
+
+import falcon
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class HttpMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self._requests = Counter(
+            "http_requests_total",
+            "HTTP requests served, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self._latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to serve an HTTP request, by method and route template.",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self._requests.labels(method, route, str(status)).inc()
+        self._latency.labels(method, route).observe(seconds)
+
+
+class MetricsResource:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = CONTENT_TYPE_LATEST
+        resp.data = generate_latest(self._registry)

@@ -1,0 +1,56 @@
+"""HTTP resources for /api/movies and /api/movies/{id}."""
+
+from __future__ import annotations
+
+import falcon
+
+from services.common.bodies import read_json
+from services.inventory.storage import MovieStore
+from services.inventory.validation import parse_movie_update, parse_new_movie, parse_title_filter
+
+
+def _not_found(movie_id: int) -> falcon.HTTPNotFound:
+    return falcon.HTTPNotFound(title="Not Found", description=f"no movie with id {movie_id}")
+
+
+class MoviesResource:
+    def __init__(self, store: MovieStore, *, max_body_bytes: int) -> None:
+        self._store = store
+        self._max_body = max_body_bytes
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        needle = parse_title_filter(req.get_param("title"))
+        resp.media = [movie.to_dict() for movie in self._store.list(needle)]
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fields = parse_new_movie(read_json(req, max_bytes=self._max_body))
+        movie = self._store.create(fields.title or "", fields.description or "")
+        resp.media = movie.to_dict()
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        deleted = self._store.delete_all()
+        resp.media = {"message": f"deleted {deleted} movies", "deleted": deleted}
+
+
+class MovieResource:
+    def __init__(self, store: MovieStore, *, max_body_bytes: int) -> None:
+        self._store = store
+        self._max_body = max_body_bytes
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, movie_id: int) -> None:
+        movie = self._store.get(movie_id)
+        if movie is None:
+            raise _not_found(movie_id)
+        resp.media = movie.to_dict()
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, movie_id: int) -> None:
+        changes = parse_movie_update(read_json(req, max_bytes=self._max_body))
+        movie = self._store.update(movie_id, changes.title, changes.description)
+        if movie is None:
+            raise _not_found(movie_id)
+        resp.media = movie.to_dict()
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, movie_id: int) -> None:
+        if not self._store.delete(movie_id):
+            raise _not_found(movie_id)
+        resp.media = {"message": f"deleted movie {movie_id}", "deleted": 1, "id": movie_id}
