@@ -1,0 +1,118 @@
+"""The multi-step commands: each step is a function of another module; this one orders them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.cli import helm, images, vagrant
+from generator.cli.errors import OrchestratorError
+from generator.cli.kube import Kubectl
+from generator.cli.runtime import Runtime
+
+
+def create(rt: Runtime) -> None:
+    vagrant.up(rt.settings, rt.console)
+    kubectl = _connect(rt)
+    provide_images(rt)
+    deploy(rt, kubectl)
+
+
+def start(rt: Runtime) -> None:
+    states = vagrant.states(rt.settings)
+    absent = [name for name, state in states.items() if state == "not_created"]
+    if absent:
+        raise OrchestratorError(
+            f"{', '.join(absent)} not created: run ./orchestrator.sh create first"
+        )
+    vagrant.up(rt.settings, rt.console, provision=False)
+    kubectl = _connect(rt)
+    rt.console.print("waiting for every workload to be ready")
+    kubectl.wait_rollouts()
+
+
+def stop(rt: Runtime) -> None:
+    states = vagrant.states(rt.settings)
+    if all(state == "not_created" for state in states.values()):
+        raise OrchestratorError("no cluster to stop: run ./orchestrator.sh create first")
+    vagrant.halt(rt.settings, rt.console)
+
+
+def destroy(rt: Runtime) -> None:
+    vagrant.destroy(rt.settings, rt.console)
+    # A new cluster gets a new join token and a new kubeconfig.
+    for stale in (rt.settings.kubeconfig, rt.settings.token_file):
+        stale.unlink(missing_ok=True)
+
+
+def _connect(rt: Runtime) -> Kubectl:
+    """Fetch ./k3s.yaml from the master and wait until both nodes are Ready."""
+    path = vagrant.fetch_kubeconfig(rt.settings)
+    rt.console.print(
+        f"kubeconfig written to {path.name} (server https://{rt.settings.master.ip}:6443)"
+    )
+    kubectl = rt.kubectl()
+    rt.console.print("waiting for the nodes to be Ready")
+    kubectl.wait_nodes_ready()
+    return kubectl
+
+
+def deploy(rt: Runtime, kubectl: Kubectl | None = None) -> None:
+    """Install or upgrade the chart with the recorded images, then wait for every workload."""
+    kubectl = kubectl or rt.kubectl()
+    kubectl.ensure_reachable()
+    overrides = []
+    if rt.settings.image_values.is_file():
+        import yaml
+
+        overrides.append(yaml.safe_load(rt.settings.image_values.read_text()) or {})
+    rt.console.print(
+        f"helm upgrade --install {rt.settings.release} charts/movies "
+        f"-n {rt.settings.namespace} -f values/vagrant.yaml"
+        + (f" -f {rt.settings.image_values.relative_to(rt.settings.root)}" if overrides else "")
+    )
+    with rt.console.status("installing the chart and waiting for it (helm --wait)"):
+        helm.install_or_upgrade(rt.settings, rt.helm(), overrides)
+    rt.console.print("waiting for every workload to be ready")
+    for workload in kubectl.wait_rollouts():
+        rt.console.print(f"  {workload.ref} ready")
+
+
+def provide_images(rt: Runtime) -> None:
+    """Side-load our images when a Docker engine is here (building them the first time);
+    without one, the nodes pull whatever the values name."""
+    try:
+        client = rt.docker()
+    except OrchestratorError as exc:
+        rt.console.print(f"{exc.message}; the nodes will pull the images the values name")
+        return
+    plan = images.load_plan(rt.settings)
+    if plan is None or images.missing_images(client, plan):
+        plan = build(rt, client, images.plan_for(images.default_tag(), None, rt.env))
+    load(rt, client, plan)
+
+
+def build(rt: Runtime, client: object, plan: images.ImagePlan) -> images.ImagePlan:
+    images.build(client, rt.settings, plan, rt.console)
+    values = helm.chart_values(rt.settings) if plan.hub_user else {}
+    record = images.save_plan(rt.settings, plan, values)
+    rt.console.print(
+        f"images tagged {plan.tag}; deploy uses {record.relative_to(rt.settings.root)}"
+    )
+    return plan
+
+
+def load(rt: Runtime, client: object, plan: images.ImagePlan) -> None:
+    missing = images.missing_images(client, plan)
+    if missing:
+        raise OrchestratorError(
+            f"{', '.join(missing)} not built here: run ./orchestrator.sh build first"
+        )
+    states = vagrant.states(rt.settings)
+    down = [node.name for node in rt.settings.nodes if states.get(node.name) != vagrant.RUNNING]
+    if down:
+        raise OrchestratorError(f"{', '.join(down)} not running: run ./orchestrator.sh start")
+    with images.saved_images(client, plan) as archives:
+        for node in rt.settings.nodes:
+            for archive in archives:
+                rt.console.print(f"importing {archive.stem}:{plan.tag} on {node.name}")
+                vagrant.import_image(rt.settings, node, Path(archive))
