@@ -99,8 +99,8 @@ def install_fakes(tmp_path: Path, monkeypatch: Any) -> FakePrograms:
         script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     fakes = FakePrograms(bin_dir, tmp_path / "calls.jsonl", tmp_path / "rules.json")
     fakes.rules_file.write_text("[]")
-    # Only the fakes and the basics: a real vagrant or helm must never be reached.
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    # Only the fakes: a real vagrant, kubectl or helm must never be reached.
+    monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setenv("FAKE_LOG", str(fakes.log))
     monkeypatch.setenv("FAKE_RULES", str(fakes.rules_file))
     return fakes
