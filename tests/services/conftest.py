@@ -1,0 +1,49 @@
+"""Fixtures shared by every test: the real servers, checked once, and per-run names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.backends import Database, QueueName, check_reachable, unique
+from tests.support.stack import Stack
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_servers() -> None:
+    problem = check_reachable()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture
+def queue() -> Iterator[QueueName]:
+    name = QueueName(unique("billing_queue"))
+    yield name
+    name.delete()
+
+
+@pytest.fixture(scope="module")
+def inventory_db() -> Iterator[Database]:
+    db = Database.create("movies_inventory")
+    yield db
+    db.drop()
+
+
+@pytest.fixture(scope="module")
+def billing_db() -> Iterator[Database]:
+    db = Database.create("movies_billing")
+    yield db
+    db.drop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """All three services as real processes, for one test module."""
+    running = Stack.create(Path(tmp_path_factory.mktemp("stack")))
+    try:
+        yield running.start()
+    finally:
+        running.destroy()
