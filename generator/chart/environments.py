@@ -1,0 +1,104 @@
+"""The three environments of DESIGN.md, each as typed changes to the chart's defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from generator.chart.model import Values
+
+APPS = ("gateway", "inventory", "billing")
+VOLUMES = ("inventoryDb", "billingDb", "rabbitmq")
+
+
+def override(obj: Any, changes: Mapping[str, Any]) -> Any:
+    """A copy of a frozen model with dotted-path changes; a wrong key raises TypeError."""
+    nested: dict[str, dict[str, Any]] = {}
+    direct: dict[str, Any] = {}
+    for path, value in changes.items():
+        head, _, rest = path.partition(".")
+        if rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            direct[head] = value
+    for head, sub in nested.items():
+        direct[head] = override(getattr(obj, head), sub)
+    return dataclasses.replace(obj, **direct)
+
+
+def each(keys: tuple[str, ...], setting: str, value: Any) -> dict[str, Any]:
+    return {f"{key}.{setting}": value for key in keys}
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    purpose: str
+    changes: Mapping[str, Any]
+
+    @property
+    def values(self) -> Values:
+        return override(Values(), self.changes)
+
+
+VAGRANT = Environment(
+    name="vagrant",
+    purpose=(
+        "The two-node K3s cluster of the Vagrantfile (k3s-master and k3s-agent).\n"
+        "Images are side-loaded into the nodes (orchestrator load) or pulled when pushed.\n"
+        "K3s's local-path provisioner backs the volumes; K3s enforces the NetworkPolicies.\n"
+        "The gateway answers on every node at the NodePort."
+    ),
+    changes={
+        **each(VOLUMES, "persistence.storageClass", "local-path"),
+        **each(APPS, "podAntiAffinityPreset", "soft"),
+    },
+)
+
+DEV = Environment(
+    name="dev",
+    purpose=(
+        "Any single-node cluster (k3d, kind, minikube): one replica of everything,\n"
+        "no HPAs (metrics-server may be missing), smaller requests to fit a laptop."
+    ),
+    changes={
+        **each(APPS, "autoscaling.enabled", False),
+        **each(APPS, "resources.requests.cpu", "25m"),
+        **each(APPS, "resources.requests.memory", "64Mi"),
+        **each(("inventoryDb", "billingDb", "rabbitmq"), "resources.requests.cpu", "50m"),
+    },
+)
+
+PROD = Environment(
+    name="prod",
+    purpose=(
+        "A real multi-node cluster: images from a registry, the gateway behind an\n"
+        "Ingress with TLS, two replicas at least, spread over nodes and protected by\n"
+        "PodDisruptionBudgets, volumes on a named StorageClass, Prometheus scraping\n"
+        "through ServiceMonitors and a Grafana dashboard. Replace registry, host,\n"
+        "TLS Secret and StorageClass with your own."
+    ),
+    changes={
+        "image.registry": "registry.example.com",
+        "gateway.service.type": "ClusterIP",
+        "ingress.enabled": True,
+        "ingress.className": "nginx",
+        "ingress.host": "movies.example.com",
+        "ingress.tlsSecret": "movies-tls",
+        **each(APPS, "replicas", 2),
+        **each(APPS, "autoscaling.minReplicas", 2),
+        **each(APPS, "pdb.enabled", True),
+        **each(APPS, "podAntiAffinityPreset", "soft"),
+        **each(APPS, "resources.requests.cpu", "100m"),
+        **each(APPS, "resources.requests.memory", "128Mi"),
+        **each(APPS, "resources.limits.cpu", "1"),
+        **each(APPS, "resources.limits.memory", "512Mi"),
+        **each(VOLUMES, "persistence.storageClass", "standard"),
+        "metrics.serviceMonitor.enabled": True,
+        "metrics.dashboard.enabled": True,
+    },
+)
+
+ENVIRONMENTS = (VAGRANT, DEV, PROD)

@@ -1,0 +1,262 @@
+"""The typed values model: the single source of values.yaml, its schema and README table.
+
+Field names are the chart's value keys (camelCase, as Helm users expect). Every field is
+documented where it is defaulted; ``schema``, ``values_file`` and ``readme`` read these
+docs, so a setting cannot exist without its description.
+"""
+
+# ruff: noqa: RUF009  (doc()/part() build dataclass fields; they are not shared defaults)
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal
+
+from generator.chart.fields import doc, part
+
+PullPolicy = Literal["Always", "IfNotPresent", "Never"]
+ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
+AntiAffinity = Literal["", "soft", "hard"]
+
+
+@dataclass(frozen=True)
+class GlobalImage:
+    registry: str = doc("", "Registry host (and path) prefixed to the app images; empty: none")
+    tag: str = doc("", "Tag of the three app images; empty: the chart's appVersion")
+    pullPolicy: PullPolicy = doc("IfNotPresent", "Pull policy of every container")
+
+
+@dataclass(frozen=True)
+class AppImage:
+    repository: str = doc("", "Repository of this app's image (after the registry)")
+
+
+@dataclass(frozen=True)
+class InfraImage:
+    repository: str = doc("", "Image repository, with its registry when not Docker Hub")
+    tag: str = doc("", "Image tag")
+
+
+@dataclass(frozen=True)
+class Quantities:
+    cpu: str = doc("100m", "CPU")
+    memory: str = doc("128Mi", "Memory")
+
+
+@dataclass(frozen=True)
+class Resources:
+    requests: Quantities = part(Quantities, "What the scheduler reserves; the HPA's % is of this")
+    limits: Quantities = part(Quantities, "Hard ceiling for the container")
+
+
+def resources(req_cpu: str, req_mem: str, lim_cpu: str, lim_mem: str) -> Resources:
+    return Resources(Quantities(req_cpu, req_mem), Quantities(lim_cpu, lim_mem))
+
+
+@dataclass(frozen=True)
+class Probe:
+    initialDelaySeconds: int = doc(5, "Seconds before the first check", minimum=0)
+    periodSeconds: int = doc(10, "Seconds between checks", minimum=1)
+    timeoutSeconds: int = doc(3, "Seconds before a check counts as failed", minimum=1)
+    failureThreshold: int = doc(3, "Failed checks in a row before acting", minimum=1)
+
+
+@dataclass(frozen=True)
+class Probes:
+    liveness: Probe = part(Probe, "Restart the container when this fails")
+    readiness: Probe = part(Probe, "Take the pod out of its Service when this fails")
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    enabled: bool = doc(True, "Create a HorizontalPodAutoscaler (replicas is then ignored)")
+    minReplicas: int = doc(1, "Fewest replicas the HPA keeps", minimum=1)
+    maxReplicas: int = doc(3, "Most replicas the HPA makes", minimum=1)
+    targetCPUUtilizationPercentage: int = doc(60, "Average CPU, % of requests", minimum=1)
+
+
+@dataclass(frozen=True)
+class Pdb:
+    enabled: bool = doc(False, "Create a PodDisruptionBudget")
+    maxUnavailable: int = doc(1, "Pods a voluntary disruption may take at once", minimum=0)
+
+
+@dataclass(frozen=True)
+class Security:
+    runAsUser: int = doc(10001, "UID of the container process (non-root)", minimum=1)
+    runAsGroup: int = doc(10001, "GID of the container process", minimum=1)
+    fsGroup: int = doc(10001, "Group that owns mounted volumes", minimum=1)
+    readOnlyRootFilesystem: bool = doc(True, "Mount the image read-only; /tmp is an emptyDir")
+
+
+@dataclass(frozen=True)
+class GatewayService:
+    type: ServiceType = doc("NodePort", "Service type; NodePort exposes nodePort on every node")
+    port: int = doc(3000, "Service port", minimum=1)
+    nodePort: int = doc(30000, "Node port when type is NodePort", minimum=30000)
+
+
+@dataclass(frozen=True)
+class ClusterService:
+    port: int = doc(8080, "Service port", minimum=1)
+
+
+@dataclass(frozen=True)
+class App:
+    """One of the three Python services."""
+
+    image: AppImage = part(AppImage, "Image of this app (registry and tag are global)")
+    containerPort: int = doc(8080, "Port the process listens on (env PORT)", minimum=1)
+    replicas: int = doc(1, "Replicas when autoscaling is off", minimum=0)
+    resources: Resources = part(partial(resources, "50m", "96Mi", "500m", "256Mi"), "Resources")
+    probes: Probes = part(Probes, "Probe timings (/healthz liveness, /readyz readiness)")
+    autoscaling: Autoscaling = part(Autoscaling, "HorizontalPodAutoscaler on CPU")
+    pdb: Pdb = part(Pdb, "PodDisruptionBudget")
+    podAntiAffinityPreset: AntiAffinity = doc("", "Spread replicas over nodes: soft or hard")
+    nodeSelector: dict[str, str] = doc({}, "Node labels the pods must match")
+    securityContext: Security = part(Security, "Pod and container security settings")
+
+
+@dataclass(frozen=True)
+class Gateway(App):
+    image: AppImage = part(partial(AppImage, "movies/api-gateway"), "Image of the gateway")
+    containerPort: int = doc(3000, "Port the process listens on (env PORT)", minimum=1)
+    service: GatewayService = part(GatewayService, "The gateway's Service, the public entry")
+
+
+@dataclass(frozen=True)
+class Inventory(App):
+    image: AppImage = part(partial(AppImage, "movies/inventory-app"), "Image of inventory")
+    service: ClusterService = part(ClusterService, "ClusterIP Service the gateway calls")
+
+
+@dataclass(frozen=True)
+class Billing(App):
+    image: AppImage = part(partial(AppImage, "movies/billing-app"), "Image of billing")
+    service: ClusterService = part(ClusterService, "Headless Service of the StatefulSet")
+
+
+@dataclass(frozen=True)
+class Persistence:
+    size: str = doc("5Gi", "Size of the volume claim")
+    storageClass: str = doc("", "StorageClass of the claim; empty: the cluster's default")
+
+
+@dataclass(frozen=True)
+class DbAuth:
+    database: str = doc("", "Database name")
+    username: str = doc("", "Database user")
+    password: str = doc("", "Password; empty: generated at install and kept on upgrade")
+
+
+@dataclass(frozen=True)
+class Database:
+    """A PostgreSQL StatefulSet owned by one app."""
+
+    image: InfraImage = part(partial(InfraImage, "postgres", "17.6"), "PostgreSQL image")
+    auth: DbAuth = part(DbAuth, "Credentials (stored in the Secret db-secrets)")
+    persistence: Persistence = part(Persistence, "Data volume (volumeClaimTemplate)")
+    service: ClusterService = part(partial(ClusterService, 5432), "Headless Service port")
+    resources: Resources = part(partial(resources, "100m", "256Mi", "1", "512Mi"), "Resources")
+    probes: Probes = part(Probes, "Probe timings (pg_isready)")
+    nodeSelector: dict[str, str] = doc({}, "Node labels the pod must match")
+    securityContext: Security = part(
+        partial(Security, 999, 999, 999, True), "The postgres image runs as uid/gid 999"
+    )
+
+
+@dataclass(frozen=True)
+class InventoryDb(Database):
+    auth: DbAuth = part(partial(DbAuth, "inventory", "inventory"), "Credentials (db-secrets)")
+
+
+@dataclass(frozen=True)
+class BillingDb(Database):
+    auth: DbAuth = part(partial(DbAuth, "billing", "billing"), "Credentials (db-secrets)")
+
+
+@dataclass(frozen=True)
+class RabbitAuth:
+    username: str = doc("movies", "User of the gateway and billing")
+    password: str = doc("", "Password; empty: generated at install and kept on upgrade")
+
+
+@dataclass(frozen=True)
+class RabbitService:
+    amqpPort: int = doc(5672, "AMQP port", minimum=1)
+    managementPort: int = doc(15672, "Management UI and HTTP API port", minimum=1)
+
+
+@dataclass(frozen=True)
+class RabbitMq:
+    image: InfraImage = part(partial(InfraImage, "rabbitmq", "4.1-management"), "Image")
+    auth: RabbitAuth = part(RabbitAuth, "Credentials (stored in the Secret rabbitmq-secrets)")
+    vhost: str = doc("/", "Virtual host the apps use")
+    queue: str = doc("billing_queue", "Durable queue from the gateway to billing")
+    nodeName: str = doc("rabbit@localhost", "Fixed Erlang node name, so data survives new pods")
+    persistence: Persistence = part(partial(Persistence, "1Gi"), "Data volume (a PVC)")
+    service: RabbitService = part(RabbitService, "Service ports")
+    resources: Resources = part(partial(resources, "100m", "256Mi", "1", "512Mi"), "Resources")
+    probes: Probes = part(
+        partial(Probes, Probe(20, 30, 15, 3), Probe(10, 15, 15, 3)), "Probe timings"
+    )
+    nodeSelector: dict[str, str] = doc({}, "Node labels the pod must match")
+    securityContext: Security = part(
+        partial(Security, 999, 999, 999, True), "The rabbitmq image runs as uid/gid 999"
+    )
+
+
+@dataclass(frozen=True)
+class ExistingSecrets:
+    db: str = doc("", "Secret to use instead of db-secrets (keys as in db-secrets)")
+    rabbitmq: str = doc("", "Secret to use instead of rabbitmq-secrets")
+
+
+@dataclass(frozen=True)
+class Ingress:
+    enabled: bool = doc(False, "Expose the gateway through an Ingress")
+    className: str = doc("", "IngressClass; empty: the cluster's default")
+    host: str = doc("movies.local", "Host name routed to the gateway")
+    tlsSecret: str = doc("", "Secret holding the TLS certificate; empty: plain HTTP")
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    enabled: bool = doc(True, "Deny all ingress but the traffic each component needs")
+    metricsNamespace: str = doc("monitoring", "Namespace allowed to scrape /metrics (with SM)")
+
+
+@dataclass(frozen=True)
+class ServiceMonitor:
+    enabled: bool = doc(False, "Create a ServiceMonitor (needs the Prometheus Operator CRDs)")
+    interval: str = doc("30s", "Scrape interval")
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    enabled: bool = doc(False, "Create a ConfigMap holding a Grafana dashboard")
+    label: str = doc("grafana_dashboard", "Label Grafana's sidecar looks for (value 1)")
+
+
+@dataclass(frozen=True)
+class Metrics:
+    serviceMonitor: ServiceMonitor = part(ServiceMonitor, "Prometheus Operator scraping")
+    dashboard: Dashboard = part(Dashboard, "Grafana dashboard of the /metrics")
+
+
+@dataclass(frozen=True)
+class Values:
+    """The chart's values: what values.yaml holds, key for key."""
+
+    image: GlobalImage = part(GlobalImage, "Settings shared by the three app images")
+    gateway: Gateway = part(Gateway, "api-gateway: the only public entry point")
+    inventory: Inventory = part(Inventory, "inventory-app: movies CRUD on inventory-db")
+    billing: Billing = part(Billing, "billing-app: consumes billing_queue into billing-db")
+    inventoryDb: InventoryDb = part(InventoryDb, "inventory-db: PostgreSQL of inventory")
+    billingDb: BillingDb = part(BillingDb, "billing-db: PostgreSQL of billing")
+    rabbitmq: RabbitMq = part(RabbitMq, "rabbitmq: the broker between gateway and billing")
+    existingSecrets: ExistingSecrets = part(ExistingSecrets, "Secrets made outside the chart")
+    ingress: Ingress = part(Ingress, "Ingress to the gateway")
+    networkPolicy: NetworkPolicy = part(NetworkPolicy, "NetworkPolicies")
+    metrics: Metrics = part(Metrics, "Prometheus and Grafana integration")

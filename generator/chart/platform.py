@@ -1,0 +1,302 @@
+"""Everything around the workloads: configuration, credentials, traffic rules, exposure,
+monitoring and the ``helm test`` hook. Each has one template file of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import cdk8s
+from cdk8s_plus_33 import k8s
+from constructs import Construct
+
+from generator.chart import pods
+from generator.chart.render import Insert, Templates
+from generator.chart.wiring import (
+    CONFIG,
+    CONFIG_MAP,
+    DB_CREDENTIALS,
+    DB_SECRET,
+    NAMES,
+    RABBITMQ_CREDENTIALS,
+    RABBITMQ_SECRET,
+)
+from generator.chart.workloads import selector
+
+DASHBOARD_FILE = "files/movies-dashboard.json"
+APPS = (NAMES.gateway, NAMES.inventory, NAMES.billing)
+
+
+class AppConfig(Construct):
+    """``app-config``: every host, port, name and the queue; nothing secret."""
+
+    def __init__(self, scope: Construct, *, out: Templates) -> None:
+        super().__init__(scope, CONFIG_MAP)
+        data = {key: out.helm.text(f"{expr} | quote") for key, expr in CONFIG.items()}
+        config = k8s.KubeConfigMap(
+            self, "cm", metadata=pods.metadata(out.helm, CONFIG_MAP), data=data
+        )
+        out.add(f"{CONFIG_MAP}.yaml", config, inserts=[pods.object_labels(CONFIG_MAP, "config")])
+
+
+class Credentials(Construct):
+    """One Secret of credentials. An empty password is generated at install and, through
+    ``lookup``, read back from the live Secret on every upgrade, so it never changes under
+    a database that was initialised with it. ``existingSecrets.<key>`` skips the Secret."""
+
+    def __init__(
+        self, scope: Construct, *, out: Templates, name: str, key: str, keys: Mapping[str, str]
+    ) -> None:
+        super().__init__(scope, name)
+        helm = out.helm
+        variable = f"${key}Secret"
+        data = {
+            secret_key: helm.text(
+                f'include "movies.secretValue" (dict "existing" {variable} "key" "{secret_key}" '
+                f'"value" $.Values.{path})'
+            )
+            for secret_key, path in keys.items()
+        }
+        meta = k8s.ObjectMeta(
+            name=name,
+            namespace=helm.text(".Release.Namespace | quote"),
+            # Kept on uninstall: the volumes of the databases outlive the release too.
+            annotations={"helm.sh/resource-policy": "keep"},
+        )
+        secret = k8s.KubeSecret(self, "secret", metadata=meta, type="Opaque", data=data)
+        out.add(
+            "secrets.yaml",
+            secret,
+            when=f"not .Values.existingSecrets.{key}",
+            prelude=f'{{{{- {variable} := lookup "v1" "Secret" .Release.Namespace "{name}" }}}}',
+            inserts=[pods.object_labels(name, "credentials")],
+        )
+
+
+def secrets(scope: Construct, *, out: Templates) -> None:
+    Credentials(scope, out=out, name=DB_SECRET, key="db", keys=DB_CREDENTIALS)
+    Credentials(scope, out=out, name=RABBITMQ_SECRET, key="rabbitmq", keys=RABBITMQ_CREDENTIALS)
+
+
+class TrafficRules(Construct):
+    """NetworkPolicies: deny all ingress to the release's pods, then open exactly the
+    paths of DESIGN.md. K3s enforces them, so each rule names its peer and port."""
+
+    # pods -> (port name, peers allowed in; None: anyone, inside the cluster or not)
+    RULES: Mapping[str, tuple[str, tuple[str, ...] | None]] = {
+        NAMES.gateway: ("http", None),
+        NAMES.inventory: ("http", (NAMES.gateway,)),
+        NAMES.inventory_db: ("postgres", (NAMES.inventory,)),
+        NAMES.billing_db: ("postgres", (NAMES.billing,)),
+        NAMES.rabbitmq: ("amqp", (NAMES.gateway, NAMES.billing)),
+    }
+
+    def __init__(self, scope: Construct, *, out: Templates) -> None:
+        super().__init__(scope, "network-policies")
+        self.out = out
+        self._policy("default-deny-ingress", {"app.kubernetes.io/part-of": "movies"}, [])
+        for target, (port, peers) in self.RULES.items():
+            self._policy(f"{target}-ingress", selector(out.helm, target), [self._rule(port, peers)])
+        self._metrics_policy()
+
+    def _rule(self, port: str, peers: tuple[str, ...] | None) -> k8s.NetworkPolicyIngressRule:
+        ports = [k8s.NetworkPolicyPort(port=k8s.IntOrString.from_string(port), protocol="TCP")]
+        if peers is None:
+            return k8s.NetworkPolicyIngressRule(ports=ports)
+        sources = [
+            k8s.NetworkPolicyPeer(
+                pod_selector=k8s.LabelSelector(match_labels=selector(self.out.helm, peer))
+            )
+            for peer in peers
+        ]
+        return k8s.NetworkPolicyIngressRule(ports=ports, from_=sources)
+
+    def _metrics_policy(self) -> None:
+        """Prometheus scrapes /metrics from its own namespace when ServiceMonitors are on."""
+        namespace = self.out.helm.text(".Values.networkPolicy.metricsNamespace | quote")
+        peer = k8s.NetworkPolicyPeer(
+            namespace_selector=k8s.LabelSelector(
+                match_labels={"kubernetes.io/metadata.name": namespace}
+            )
+        )
+        port = k8s.NetworkPolicyPort(port=k8s.IntOrString.from_string("http"), protocol="TCP")
+        apps = k8s.LabelSelectorRequirement(
+            key="app.kubernetes.io/name", operator="In", values=list(APPS)
+        )
+        self._policy(
+            "metrics-ingress",
+            None,
+            [k8s.NetworkPolicyIngressRule(ports=[port], from_=[peer])],
+            expressions=[apps],
+            when="and .Values.networkPolicy.enabled .Values.metrics.serviceMonitor.enabled",
+        )
+
+    def _policy(
+        self,
+        name: str,
+        labels: Mapping[str, str] | None,
+        rules: list[k8s.NetworkPolicyIngressRule],
+        *,
+        expressions: list[k8s.LabelSelectorRequirement] | None = None,
+        when: str = ".Values.networkPolicy.enabled",
+    ) -> None:
+        instance = {"app.kubernetes.io/instance": self.out.helm.text(".Release.Name")}
+        pod_selector = k8s.LabelSelector(
+            match_labels={**instance, **(labels or {})}, match_expressions=expressions
+        )
+        policy = k8s.KubeNetworkPolicy(
+            self,
+            name,
+            metadata=pods.metadata(self.out.helm, name),
+            spec=k8s.NetworkPolicySpec(
+                pod_selector=pod_selector, policy_types=["Ingress"], ingress=rules
+            ),
+        )
+        self.out.add(
+            "networkpolicy.yaml",
+            policy,
+            when=when,
+            inserts=[pods.object_labels(name, "network-policy")],
+        )
+
+
+class GatewayIngress(Construct):
+    """An Ingress to the gateway's Service (prod; the Vagrant cluster uses the NodePort)."""
+
+    def __init__(self, scope: Construct, *, out: Templates) -> None:
+        super().__init__(scope, "ingress")
+        helm = out.helm
+        backend = k8s.IngressBackend(
+            service=k8s.IngressServiceBackend(
+                name=NAMES.gateway,
+                port=k8s.ServiceBackendPort(number=helm.number("gateway.service.port")),
+            )
+        )
+        path = k8s.HttpIngressPath(path="/", path_type="Prefix", backend=backend)
+        rule = k8s.IngressRule(
+            host=helm.value("ingress.host"), http=k8s.HttpIngressRuleValue(paths=[path])
+        )
+        ingress = k8s.KubeIngress(
+            self,
+            "ingress",
+            metadata=pods.metadata(helm, NAMES.gateway),
+            spec=k8s.IngressSpec(rules=[rule]),
+        )
+        class_name = (
+            "{{- with $.Values.ingress.className }}\ningressClassName: {{ . | quote }}\n{{- end }}"
+        )
+        tls = (
+            "{{- with $.Values.ingress.tlsSecret }}\ntls:\n"
+            "  - hosts: [{{ $.Values.ingress.host | quote }}]\n"
+            "    secretName: {{ . | quote }}\n{{- end }}"
+        )
+        inserts = [
+            pods.object_labels(NAMES.gateway, "gateway"),
+            Insert(("spec",), class_name),
+            Insert(("spec",), tls),
+        ]
+        out.add("ingress.yaml", ingress, when=".Values.ingress.enabled", inserts=inserts)
+
+
+class Monitoring(Construct):
+    """A ServiceMonitor for the apps' /metrics and a Grafana dashboard ConfigMap."""
+
+    def __init__(self, scope: Construct, *, out: Templates) -> None:
+        super().__init__(scope, "monitoring")
+        helm = out.helm
+        monitor = cdk8s.ApiObject(
+            self,
+            "servicemonitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="ServiceMonitor",
+            metadata=cdk8s.ApiObjectMetadata(
+                name="movies", namespace=helm.text(".Release.Namespace | quote")
+            ),
+        )
+        endpoint = {
+            "port": "http",
+            "path": "/metrics",
+            "interval": helm.value("metrics.serviceMonitor.interval"),
+        }
+        match = {"key": "app.kubernetes.io/name", "operator": "In", "values": list(APPS)}
+        monitor.add_json_patch(
+            cdk8s.JsonPatch.add(
+                "/spec", {"endpoints": [endpoint], "selector": {"matchExpressions": [match]}}
+            )
+        )
+        out.add(
+            "servicemonitor.yaml",
+            monitor,
+            when=".Values.metrics.serviceMonitor.enabled",
+            inserts=[pods.object_labels("movies", "monitoring")],
+        )
+        self._dashboard(out)
+
+    def _dashboard(self, out: Templates) -> None:
+        helm = out.helm
+        data = {"movies.json": helm.text(f'$.Files.Get "{DASHBOARD_FILE}" | toJson')}
+        dashboard = k8s.KubeConfigMap(
+            self, "dashboard", metadata=pods.metadata(helm, "movies-dashboard"), data=data
+        )
+        labels = (
+            pods.labels("movies-dashboard", "monitoring")
+            + '\n  {{ $.Values.metrics.dashboard.label }}: "1"'
+        )
+        out.add(
+            "grafana-dashboard.yaml",
+            dashboard,
+            when=".Values.metrics.dashboard.enabled",
+            inserts=[Insert(("metadata",), labels)],
+        )
+
+
+class GatewayTest(Construct):
+    """``helm test``: a pod that asks the gateway's Service for /healthz and /readyz."""
+
+    SCRIPT = (
+        "import os, urllib.request\n"
+        "for path in ('/healthz', '/readyz'):\n"
+        "    with urllib.request.urlopen(os.environ['GATEWAY'] + path, timeout=10) as r:\n"
+        "        print(path, r.status)\n"
+    )
+
+    def __init__(self, scope: Construct, *, out: Templates) -> None:
+        super().__init__(scope, "test")
+        helm = out.helm
+        url = helm.text(f'printf "http://{NAMES.gateway}:%v" .Values.gateway.service.port | quote')
+        container = k8s.Container(
+            name="check-gateway",
+            image=helm.text(
+                'include "movies.appImage" (dict "repository" '
+                '$.Values.gateway.image.repository "ctx" $) | quote'
+            ),
+            image_pull_policy=helm.value("image.pullPolicy"),
+            command=["python", "-c", self.SCRIPT],
+            env=[k8s.EnvVar(name="GATEWAY", value=url)],
+            security_context=pods.container_security(),
+        )
+        pod = k8s.KubePod(
+            self,
+            "pod",
+            metadata=k8s.ObjectMeta(
+                name="movies-test-gateway",
+                namespace=helm.text(".Release.Namespace | quote"),
+                annotations={
+                    "helm.sh/hook": "test",
+                    "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded",
+                },
+            ),
+            spec=k8s.PodSpec(
+                restart_policy="Never",
+                automount_service_account_token=False,
+                security_context=pods.pod_security(helm, "gateway"),
+                containers=[container],
+            ),
+        )
+        out.add(
+            "tests/test-gateway.yaml",
+            pod,
+            inserts=[
+                pods.object_labels("movies-test-gateway", "test"),
+                *pods.container_inserts("gateway", ("spec", "containers", 0)),
+            ],
+        )

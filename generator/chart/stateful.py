@@ -1,0 +1,188 @@
+"""The stateful back ends: two PostgreSQL StatefulSets and the RabbitMQ broker."""
+
+from __future__ import annotations
+
+from cdk8s_plus_33 import k8s
+from constructs import Construct
+
+from generator.chart import pods
+from generator.chart.render import Helm, Insert, Templates
+from generator.chart.wiring import RABBITMQ_SERVER_ENV, FromConfig, Source, postgres_env
+from generator.chart.workloads import (
+    CONTAINER,
+    POD,
+    Component,
+    Service,
+    pod_spec,
+    selector,
+    template_meta,
+)
+
+PGDATA = "/var/lib/postgresql/data"
+
+
+def _image(helm: Helm, key: str) -> str:
+    return helm.text(
+        f'printf "%s:%s" $.Values.{key}.image.repository $.Values.{key}.image.tag | quote'
+    )
+
+
+def _storage_class(key: str, path: tuple[str | int, ...]) -> Insert:
+    return Insert(
+        path,
+        f"{{{{- with $.Values.{key}.persistence.storageClass }}}}\n"
+        "storageClassName: {{ . | quote }}\n{{- end }}",
+    )
+
+
+def _claim_spec(helm: Helm, key: str) -> k8s.PersistentVolumeClaimSpec:
+    size = k8s.Quantity.from_string(helm.value(f"{key}.persistence.size"))
+    return k8s.PersistentVolumeClaimSpec(
+        access_modes=["ReadWriteOnce"],
+        resources=k8s.VolumeResourceRequirements(requests={"storage": size}),
+    )
+
+
+def _mounts(**paths: str) -> list[k8s.VolumeMount]:
+    return [k8s.VolumeMount(name=name, mount_path=path) for name, path in paths.items()]
+
+
+def _standard_inserts(db: Component) -> list[Insert]:
+    return [
+        pods.object_labels(db.name, db.component),
+        Insert(("spec", "template", "metadata"), pods.labels(db.name, db.component)),
+        *pods.container_inserts(db.key, CONTAINER),
+        *pods.scheduling_inserts(db.key, db.name, POD),
+    ]
+
+
+class Database(Construct):
+    """PostgreSQL for one app: a StatefulSet, so its volume follows the pod, behind a
+    headless Service (clients connect to the pod itself, so the Service port is the
+    port PostgreSQL listens on). Never scaled: one writer per database."""
+
+    def __init__(self, scope: Construct, *, out: Templates, db: Component, prefix: str) -> None:
+        super().__init__(scope, db.name)
+        helm = out.helm
+        env: dict[str, Source] = {**postgres_env(prefix), "PGPORT": FromConfig(f"{prefix}_DB_PORT")}
+        ready = 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB" -h 127.0.0.1 -p "$PGPORT"'
+        container = k8s.Container(
+            name="postgres",
+            image=_image(helm, db.key),
+            image_pull_policy=helm.value("image.pullPolicy"),
+            ports=[
+                k8s.ContainerPort(
+                    name="postgres", container_port=helm.number(f"{db.key}.service.port")
+                )
+            ],
+            env=[*pods.env(helm, env), k8s.EnvVar(name="PGDATA", value=f"{PGDATA}/pgdata")],
+            liveness_probe=pods.probe(helm, db.key, "liveness", exec=pods.exec_command(ready)),
+            readiness_probe=pods.probe(helm, db.key, "readiness", exec=pods.exec_command(ready)),
+            security_context=pods.container_security(),
+            volume_mounts=_mounts(data=PGDATA, tmp=pods.TMP, run="/var/run/postgresql"),
+        )
+        volumes = [pods.tmp_volume(), pods.tmp_volume("run")]
+        claim = k8s.KubePersistentVolumeClaimProps(
+            metadata=k8s.ObjectMeta(name="data"), spec=_claim_spec(helm, db.key)
+        )
+        statefulset = k8s.KubeStatefulSet(
+            self,
+            "workload",
+            metadata=pods.metadata(helm, db.name),
+            spec=k8s.StatefulSetSpec(
+                service_name=db.name,
+                replicas=1,
+                selector=k8s.LabelSelector(match_labels=selector(helm, db.name)),
+                template=k8s.PodTemplateSpec(
+                    metadata=template_meta(helm),
+                    spec=pod_spec(helm, db.key, [container], volumes),
+                ),
+                volume_claim_templates=[claim],
+            ),
+        )
+        inserts = [
+            *_standard_inserts(db),
+            _storage_class(db.key, ("spec", "volumeClaimTemplates", 0, "spec")),
+        ]
+        out.add(db.file, statefulset, inserts=inserts)
+        ports = [("postgres", f"{db.key}.service.port", "postgres")]
+        Service(self, out=out, app=db, shape="headless", ports=ports)
+
+
+class RabbitMq(Construct):
+    """The broker: a single-replica Deployment with strategy Recreate (two brokers must
+    never share the volume), a PersistentVolumeClaim for the durable queue, and a fixed
+    Erlang node name, so a new pod finds the data the last one wrote."""
+
+    def __init__(self, scope: Construct, *, out: Templates, broker: Component) -> None:
+        super().__init__(scope, broker.name)
+        helm = out.helm
+        key = broker.key
+        container = k8s.Container(
+            name="rabbitmq",
+            image=_image(helm, key),
+            image_pull_policy=helm.value("image.pullPolicy"),
+            ports=[
+                k8s.ContainerPort(name="amqp", container_port=5672),
+                k8s.ContainerPort(name="management", container_port=15672),
+            ],
+            env=[
+                *pods.env(helm, RABBITMQ_SERVER_ENV),
+                k8s.EnvVar(name="RABBITMQ_NODENAME", value=helm.value(f"{key}.nodeName")),
+            ],
+            liveness_probe=pods.probe(
+                helm, key, "liveness", exec=pods.exec_command("rabbitmq-diagnostics -q ping")
+            ),
+            readiness_probe=pods.probe(
+                helm,
+                key,
+                "readiness",
+                exec=pods.exec_command("rabbitmq-diagnostics -q check_port_connectivity"),
+            ),
+            security_context=pods.container_security(),
+            volume_mounts=_mounts(data="/var/lib/rabbitmq", tmp=pods.TMP, logs="/var/log/rabbitmq"),
+        )
+        volumes = [
+            k8s.Volume(
+                name="data",
+                persistent_volume_claim=k8s.PersistentVolumeClaimVolumeSource(
+                    claim_name=f"{broker.name}-data"
+                ),
+            ),
+            pods.tmp_volume(),
+            pods.tmp_volume("logs"),
+        ]
+        self._claim(out, broker)
+        deployment = k8s.KubeDeployment(
+            self,
+            "workload",
+            metadata=pods.metadata(helm, broker.name),
+            spec=k8s.DeploymentSpec(
+                replicas=1,
+                strategy=k8s.DeploymentStrategy(type="Recreate"),
+                selector=k8s.LabelSelector(match_labels=selector(helm, broker.name)),
+                template=k8s.PodTemplateSpec(
+                    metadata=template_meta(helm),
+                    spec=pod_spec(helm, key, [container], volumes),
+                ),
+            ),
+        )
+        out.add(broker.file, deployment, inserts=_standard_inserts(broker))
+        ports = [
+            ("amqp", f"{key}.service.amqpPort", "amqp"),
+            ("management", f"{key}.service.managementPort", "management"),
+        ]
+        Service(self, out=out, app=broker, shape="clusterip", ports=ports)
+
+    def _claim(self, out: Templates, broker: Component) -> None:
+        claim = k8s.KubePersistentVolumeClaim(
+            self,
+            "claim",
+            metadata=pods.metadata(out.helm, f"{broker.name}-data"),
+            spec=_claim_spec(out.helm, broker.key),
+        )
+        inserts = [
+            pods.object_labels(broker.name, broker.component),
+            _storage_class(broker.key, ("spec",)),
+        ]
+        out.add(broker.file, claim, inserts=inserts)
