@@ -104,7 +104,7 @@ class BillingConsumer:
             consumer = Consumer(
                 channel,
                 [queue],
-                on_message=self._pending.append,
+                on_message=self._receive,
                 prefetch_count=self._settings.prefetch,
             )
             with consumer:
@@ -113,6 +113,10 @@ class BillingConsumer:
                 log.info("consuming", extra={"queue": self._broker.queue})
                 self._loop(connection, dead_letters, stop)
             self._flush(dead_letters)
+
+    def _receive(self, message: Message) -> None:
+        # A method, not a bound list.append: _flush swaps the list out from under it.
+        self._pending.append(message)
 
     def _loop(self, connection: Connection, dead_letters: Producer, stop: threading.Event) -> None:
         wait = self._settings.batch_wait_seconds

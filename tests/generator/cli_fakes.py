@@ -153,23 +153,26 @@ class FakeDocker:
 # --- a checkout to run in -------------------------------------------------------
 
 CHART_YAML = "apiVersion: v2\nname: movies\nversion: 0.1.0\nappVersion: 0.1.0\n"
-VALUES_YAML = textwrap.dedent(
+# The shape of the synthesized chart's values: the repositories are chart defaults,
+# values/vagrant.yaml only adjusts the environment.
+CHART_VALUES_YAML = textwrap.dedent(
     """\
     image:
-      registry: docker.io
-      tag: latest
+      registry: ""
+      tag: ""
       pullPolicy: IfNotPresent
-    apiGateway:
+    gateway:
       image:
         repository: movies/api-gateway
-    inventoryApp:
+    inventory:
       image:
         repository: movies/inventory-app
-    billingApp:
+    billing:
       image:
         repository: movies/billing-app
     """
 )
+VALUES_YAML = "gateway:\n  podAntiAffinityPreset: soft\n"
 
 
 def make_checkout(root: Path) -> Path:
@@ -178,6 +181,7 @@ def make_checkout(root: Path) -> Path:
     (root / "Vagrantfile").write_text("# stand-in\n")
     (root / "charts" / "movies").mkdir(parents=True)
     (root / "charts" / "movies" / "Chart.yaml").write_text(CHART_YAML)
+    (root / "charts" / "movies" / "values.yaml").write_text(CHART_VALUES_YAML)
     (root / "values").mkdir()
     (root / "values" / "vagrant.yaml").write_text(VALUES_YAML)
     return root

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from generator.cli import cli
 from generator.cli.images import APPS, default_tag, plan_for
 
-from .cli_fakes import FakeDocker, install_fakes, make_checkout, runtime
+from .cli_fakes import VALUES_YAML, FakeDocker, install_fakes, make_checkout, runtime
 
 APP_NAMES = [app.target for app in APPS]
 
@@ -68,7 +68,7 @@ def test_build_streams_every_target_and_records_the_tag(checkout):
     # The record stays out of git without touching the repository's .gitignore,
     # and the synthesized values are left as they were.
     assert (checkout / ".orchestrator/.gitignore").read_text().splitlines()[-1] == "*"
-    assert "tag: latest" in (checkout / "values/vagrant.yaml").read_text()
+    assert (checkout / "values/vagrant.yaml").read_text() == VALUES_YAML
 
 
 def test_build_for_a_docker_hub_user_renames_the_repositories_in_the_override(checkout):
@@ -79,9 +79,9 @@ def test_build_for_a_docker_hub_user_renames_the_repositories_in_the_override(ch
     assert result.exit_code == 0, result.output
     assert yaml.safe_load((checkout / ".orchestrator/images.yaml").read_text()) == {
         "image": {"registry": "docker.io", "tag": "v2", "pullPolicy": "IfNotPresent"},
-        "apiGateway": {"image": {"repository": "alice/movies-api-gateway"}},
-        "inventoryApp": {"image": {"repository": "alice/movies-inventory-app"}},
-        "billingApp": {"image": {"repository": "alice/movies-billing-app"}},
+        "gateway": {"image": {"repository": "alice/movies-api-gateway"}},
+        "inventory": {"image": {"repository": "alice/movies-inventory-app"}},
+        "billing": {"image": {"repository": "alice/movies-billing-app"}},
     }
     pushes = [kwargs for name, kwargs in docker.calls if name == "push"]
     assert pushes == [
