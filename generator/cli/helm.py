@@ -23,6 +23,12 @@ def chart_values(settings: Settings) -> dict[str, Any]:
     return yaml.safe_load(settings.values_file.read_text()) or {}
 
 
+def default_values(settings: Settings) -> dict[str, Any]:
+    """The chart's own values.yaml: where each app's image repository is named."""
+    chart_values(settings)  # the same "run synth" message when the chart is missing
+    return yaml.safe_load((settings.chart_dir / "values.yaml").read_text()) or {}
+
+
 def install_or_upgrade(settings: Settings, helm: Path, overrides: list[Mapping[str, Any]]) -> Any:
     """`helm upgrade --install movies charts/movies -n microservices` with vagrant.yaml
     and then each override; returns pyhelm3's ReleaseRevision."""

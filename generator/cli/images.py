@@ -114,7 +114,7 @@ def values_override(plan: ImagePlan, chart_values: Mapping[str, Any]) -> dict[st
     for app in APPS:
         if app.repository not in paths:
             raise OrchestratorError(
-                f"values/vagrant.yaml names no repository {app.repository}, so "
+                f"charts/movies/values.yaml names no repository {app.repository}, so "
                 "DOCKER_HUB_USERNAME cannot rename it; use --registry instead"
             )
         _set_in(override, (*paths[app.repository], "repository"), plan.repository(app))

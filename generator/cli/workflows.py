@@ -93,7 +93,7 @@ def provide_images(rt: Runtime) -> None:
 
 def build(rt: Runtime, client: object, plan: images.ImagePlan) -> images.ImagePlan:
     images.build(client, rt.settings, plan, rt.console)
-    values = helm.chart_values(rt.settings) if plan.hub_user else {}
+    values = helm.default_values(rt.settings) if plan.hub_user else {}
     record = images.save_plan(rt.settings, plan, values)
     rt.console.print(
         f"images tagged {plan.tag}; deploy uses {record.relative_to(rt.settings.root)}"
