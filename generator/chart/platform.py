@@ -10,6 +10,7 @@ from cdk8s_plus_33 import k8s
 from constructs import Construct
 
 from generator.chart import pods
+from generator.chart.checks import TEST_POD_SKIPS, skip_annotations
 from generator.chart.render import Insert, Templates
 from generator.chart.wiring import (
     CONFIG,
@@ -283,6 +284,7 @@ class GatewayTest(Construct):
                 annotations={
                     "helm.sh/hook": "test",
                     "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded",
+                    **skip_annotations(TEST_POD_SKIPS),
                 },
             ),
             spec=k8s.PodSpec(

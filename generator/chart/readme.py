@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from generator.chart.checks import CHECKOV_SKIPS
+from generator.chart.checks import CHECKOV_SKIPS, TEST_POD_SKIPS
 from generator.chart.environments import ENVIRONMENTS
 from generator.chart.render import Entry
 from generator.chart.values_file import scalar
@@ -150,6 +150,9 @@ def _rows(obj: Any, prefix: str) -> Iterator[str]:
 
 
 def skips_table() -> str:
-    rows = ["| Check | Why it is skipped |", "|---|---|"]
-    rows.extend(f"| {check} | {reason} |" for check, reason in CHECKOV_SKIPS.items())
+    rows = ["| Check | Where | Why it is skipped |", "|---|---|---|"]
+    rows.extend(f"| {check} | every object | {why} |" for check, why in CHECKOV_SKIPS.items())
+    rows.extend(
+        f"| {check} | helm test pod (annotation) | {why} |" for check, why in TEST_POD_SKIPS.items()
+    )
     return "\n".join(rows)

@@ -38,9 +38,34 @@ def scalar(value: Any) -> str:
     return json.dumps(value)
 
 
+# Stated in every environment file even at their defaults: which images it runs (the
+# CLI's `build` reads the repositories from values/vagrant.yaml to rename them).
+ALWAYS_STATED = ("image", "gateway.image", "inventory.image", "billing.image")
+
+
 def overrides(base: Any, env: Any) -> dict[str, Any]:
-    """The keys whose value differs between two models, nested as in values.yaml."""
-    return _diff(dataclasses.asdict(base), dataclasses.asdict(env))
+    """The keys whose value differs between two models, nested as in values.yaml, plus
+    the image settings (``ALWAYS_STATED``)."""
+    changed = _diff(dataclasses.asdict(base), dataclasses.asdict(env))
+    full = dataclasses.asdict(env)
+    stated: dict[str, Any] = {}
+    for path in ALWAYS_STATED:
+        keys = path.split(".")
+        node, source = stated, full
+        for key in keys[:-1]:
+            node, source = node.setdefault(key, {}), source[key]
+        node[keys[-1]] = source[keys[-1]]
+    return _merge(stated, changed)
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _diff(base: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str, Any]:
