@@ -192,7 +192,9 @@ def _stream(chunks: Iterable[Mapping[str, Any]], console: Console, what: str) ->
             raise OrchestratorError(f"{what} failed: {str(chunk['error']).strip()}")
         text = chunk.get("stream") or chunk.get("status")
         if text:
-            console.print(str(text).rstrip(), style="dim", markup=False, highlight=False)
+            console.print(
+                str(text).rstrip(), style="dim", markup=False, highlight=False, soft_wrap=True
+            )
 
 
 def missing_images(client: Any, plan: ImagePlan) -> list[str]:

@@ -128,13 +128,16 @@ def ensure_databases(config: LocalConfig, names: Sequence[str]) -> list[str]:
 
 
 def supervise(
-    procs: Sequence[LocalService], console: Console, env: Mapping[str, str] = os.environ
+    procs: Sequence[LocalService],
+    console: Console,
+    env: Mapping[str, str] = os.environ,
+    stop: threading.Event | None = None,
 ) -> int:
     """Start every service, interleave their log lines, and stop all of them together:
-    on Ctrl-C / SIGTERM (exit 0) or as soon as one exits on its own (exit 1)."""
+    on Ctrl-C / SIGTERM or `stop` (exit 0), or once one exits on its own (exit 1)."""
     lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
     children: dict[str, subprocess.Popen[str]] = {}
-    stop = threading.Event()
+    stop = stop or threading.Event()
     previous = _on_stop_signals(lambda *_: stop.set())
     try:
         for service in procs:
@@ -170,7 +173,9 @@ def _relay(
             continue
         if line is not None:
             # The JSON line itself is left intact after the prefix, for jq and friends.
-            console.print(f"{name:<{width}} | {line}", markup=False, highlight=False)
+            console.print(
+                f"{name:<{width}} | {line}", markup=False, highlight=False, soft_wrap=True
+            )
             continue
         code = children[name].wait()
         console.print(f"{name} exited with code {code}; stopping the others", style="red")

@@ -35,7 +35,7 @@ def open_vagrant(settings: Settings) -> Vagrant:
 
 def _echo(console: Console, lines: Iterable[str]) -> None:
     for line in lines:
-        console.print(line.rstrip(), style="dim", markup=False, highlight=False)
+        console.print(line.rstrip(), style="dim", markup=False, highlight=False, soft_wrap=True)
 
 
 def up(settings: Settings, console: Console, *, provision: bool | None = None) -> None:
