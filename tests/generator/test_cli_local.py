@@ -13,15 +13,20 @@ import threading
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 
 import pg8000.native
 import pytest
 from rich.console import Console
 
-from generator.cli import local
+from generator.cli import audit, local
 from generator.cli.audit import call, expect
 from generator.cli.errors import OrchestratorError
+from generator.cli.kube import Kubectl
+from generator.cli.settings import Settings
 from generator.toolchain import REPO_ROOT
+
+from .cli_fakes import install_fakes, make_checkout
 
 CONFIG = local.LocalConfig()
 
@@ -141,7 +146,10 @@ def wait_ready(url, seconds=60):
     raise AssertionError(f"{url} not ready within {seconds}s")
 
 
-def test_local_runs_the_real_services_and_stops_them_on_sigterm():
+@contextmanager
+def running_local():
+    """`python -m generator local` until the block ends, then SIGTERM; yields its output
+    (a list filled once it has stopped) and the process."""
     for port in (3000, 8080, 8081):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} is taken"
@@ -149,23 +157,62 @@ def test_local_runs_the_real_services_and_stops_them_on_sigterm():
         [sys.executable, "-m", "generator", "local"], cwd=REPO_ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    output: list[str] = []
     try:
         for port in (3000, 8080, 8081):
             wait_ready(f"http://127.0.0.1:{port}/readyz")
+        yield orchestrator, output
+    finally:
+        orchestrator.send_signal(signal.SIGTERM)
+        output.extend(orchestrator.communicate(timeout=60)[0].splitlines())
+
+
+def test_local_runs_the_real_services_and_stops_them_on_sigterm():
+    with running_local() as (orchestrator, lines):
         base = "http://127.0.0.1:3000"
         marker = f"local {uuid.uuid4().hex[:8]}"
         movie = expect(call(base, "POST", "/api/movies", {"title": marker, "description": "x"}))
         assert expect(call(base, "GET", f"/api/movies/{movie['id']}"))["title"] == marker
         expect(call(base, "DELETE", f"/api/movies/{movie['id']}"))
-        order = {"user_id": "4242", "number_of_items": "2", "total_amount": "20"}
-        expect(call(base, "POST", "/api/billing", order))
-    finally:
-        orchestrator.send_signal(signal.SIGTERM)
-        output, _ = orchestrator.communicate(timeout=60)
 
-    assert orchestrator.returncode == 0, output
-    lines = output.splitlines()
+    assert orchestrator.returncode == 0, lines
     assert lines[-1] == "stopping the services"
     logged = [line.split(" | ", 1) for line in lines if " | " in line]
     assert {name.strip() for name, _ in logged} == {"gateway", "inventory", "billing"}
     assert all(json.loads(entry) for _, entry in logged)  # each log line is JSON
+
+
+def test_the_audit_scenario_against_local_services_and_a_recording_kubectl(tmp_path, monkeypatch):
+    """The e2e audit's HTTP half for real (on 127.0.0.1, never the cluster's address),
+    its kubectl half recorded: scale, wait, rollout, and the psql count in billing-db-0."""
+    fakes = install_fakes(tmp_path, monkeypatch)
+    workloads = {
+        "items": [
+            {
+                "kind": "StatefulSet",
+                "metadata": {"name": "billing-app"},
+                "spec": {"selector": {"matchLabels": {"app": "billing-app"}}},
+            }
+        ]
+    }
+    fakes.on("kubectl", "get", "deployments,statefulsets", stdout=json.dumps(workloads))
+    fakes.on("kubectl", "exec", stdout="2\n")
+    settings = Settings(root=make_checkout(tmp_path / "repo"))
+    kubectl = Kubectl(fakes.bin_dir / "kubectl", settings)
+    console = Console(record=True, width=200, force_terminal=False)
+    scenario = audit.Scenario("http://127.0.0.1:3000", kubectl, user_id=777001)
+
+    with running_local():
+        passed = audit.run(scenario, console)
+
+    assert passed, console.export_text()
+    ns = ["--kubeconfig", str(settings.kubeconfig), "--namespace", "microservices"]
+    calls = fakes.calls("kubectl")
+    assert calls[0] == [*ns, "scale", "statefulset/billing-app", "--replicas=0"]
+    assert calls[2] == [*ns, "wait", "--for=delete", "pod", "--selector", "app=billing-app",
+                        "--timeout=180s"]  # fmt: skip
+    assert calls[3] == [*ns, "scale", "statefulset/billing-app", "--replicas=1"]
+    assert calls[4] == [*ns, "rollout", "status", "statefulset/billing-app", "--timeout=300s"]
+    assert calls[5][:7] == [*ns, "exec", "billing-db-0", "--"]
+    assert "SELECT count(*) FROM orders WHERE user_id::text = '777001'" in calls[5][-1]
+    assert console.export_text().count("PASS") == 6

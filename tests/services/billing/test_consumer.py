@@ -151,7 +151,7 @@ def test_poison_messages_are_dead_lettered_and_good_ones_stored(run_consumer, fr
         order(pad="x" * 100_000),
         b"[" * 100_000,
     ]
-    bodies = [order(user_id=100)] + poison + [order(user_id=200)]
+    bodies = [order(user_id=100), *poison, order(user_id=200)]
     publish(queue.name, bodies)
     running = run_consumer(fresh_db)
     wait_for(lambda: running.count("billing_messages_dead_lettered_total") == len(poison))
