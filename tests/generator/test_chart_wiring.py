@@ -14,6 +14,7 @@ import falcon.testing
 import pytest
 from prometheus_client import CollectorRegistry
 
+from generator.chart.render import documents
 from tests.generator.chart_support import (
     ENVIRONMENTS,
     WORKLOADS,
@@ -22,6 +23,7 @@ from tests.generator.chart_support import (
     pod_spec,
     rendered,
     rendered_text,
+    template,
 )
 
 # DESIGN.md's environment table: what each service reads (PORT/HOST included).
@@ -90,8 +92,6 @@ def test_credentials_live_only_in_the_two_secrets(env):
 
 def test_generated_passwords_are_random_and_set_ones_are_used():
     first = named(rendered("vagrant"), "Secret", "db-secrets")["data"]
-    from tests.generator.chart_support import template
-
     again = template("vagrant", "--set", "billingDb.auth.password=s3cret-value")
     second = named(list(_docs(again.stdout)), "Secret", "db-secrets")["data"]
     assert len(base64.b64decode(first["INVENTORY_DB_PASSWORD"])) == 24
@@ -100,8 +100,6 @@ def test_generated_passwords_are_random_and_set_ones_are_used():
 
 
 def test_an_existing_secret_replaces_the_generated_one():
-    from tests.generator.chart_support import template
-
     result = template("vagrant", "--set", "existingSecrets.db=my-db-creds")
     docs = list(_docs(result.stdout))
     assert not [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"] == "db-secrets"]
@@ -115,8 +113,6 @@ def test_an_existing_secret_replaces_the_generated_one():
 
 
 def _docs(text: str):
-    from generator.chart.render import documents
-
     return documents(text)
 
 
