@@ -21,6 +21,8 @@ from rich.console import Console
 from generator.cli.errors import OrchestratorError
 
 STOP_GRACE_SECONDS = 20.0
+# A development run listens on this machine only, not on every interface.
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -67,17 +69,22 @@ def services(config: LocalConfig, python: str = sys.executable) -> tuple[LocalSe
         LocalService(
             "inventory",
             (python, "-m", "services.inventory"),
-            {"PORT": "8080", **database("INVENTORY", "inventory")},
+            {"HOST": LOOPBACK, "PORT": "8080", **database("INVENTORY", "inventory")},
         ),
         LocalService(
             "billing",
             (python, "-m", "services.billing"),
-            {"PORT": "8081", **broker, **database("BILLING", "billing")},
+            {"HOST": LOOPBACK, "PORT": "8081", **broker, **database("BILLING", "billing")},
         ),
         LocalService(
             "gateway",
             (python, "-m", "services.gateway"),
-            {"PORT": "3000", "INVENTORY_URL": "http://127.0.0.1:8080", **broker},
+            {
+                "HOST": LOOPBACK,
+                "PORT": "3000",
+                "INVENTORY_URL": f"http://{LOOPBACK}:8080",
+                **broker,
+            },
         ),
     )
 

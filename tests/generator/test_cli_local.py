@@ -70,10 +70,12 @@ def test_the_services_get_the_design_environment():
     )
     assert gateway.argv == ("py", "-m", "services.gateway")
     assert gateway.env == {
-        "PORT": "3000", "INVENTORY_URL": "http://127.0.0.1:8080", "RABBITMQ_HOST": "127.0.0.1",
+        "HOST": "127.0.0.1", "PORT": "3000", "INVENTORY_URL": "http://127.0.0.1:8080",
+        "RABBITMQ_HOST": "127.0.0.1",
         "RABBITMQ_PORT": "5672", "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest",
     }  # fmt: skip
     assert inventory.env["PORT"] == "8080"
+    assert inventory.env["HOST"] == billing.env["HOST"] == "127.0.0.1"
     assert inventory.env["INVENTORY_DB_NAME"] == "inventory"
     assert inventory.env["INVENTORY_DB_HOST"] == "127.0.0.1"
     assert billing.env["PORT"] == "8081"
