@@ -82,7 +82,7 @@ def status(rt: Runtime) -> None:
     try:
         rt.console.print(tables.vm_table(vagrant.states(rt.settings)))
     except OrchestratorError as exc:
-        rt.console.print(f"VMs: unknown ({exc.message})")
+        rt.console.print(f"VMs: unknown ({exc.message})", soft_wrap=True)
     kubectl = rt.kubectl()
     kubectl.ensure_reachable()
     rt.console.print(tables.node_table(kubectl.nodes()))
