@@ -9,74 +9,99 @@ from typing import Any
 
 from generator.chart.checks import CHECKOV_SKIPS, TEST_POD_SKIPS
 from generator.chart.environments import ENVIRONMENTS
+from generator.chart.model import Values
 from generator.chart.render import Entry
 from generator.chart.values_file import scalar
 
-OBJECTS: Mapping[str, str] = {
-    "api-gateway": (
-        "**Deployment** + Service (NodePort 30000 -> 3000 by default) + HPA `api-gateway-hpa`."
-        " The only public entry point: it proxies `/api/movies*` to inventory-app and turns "
-        "`POST /api/billing` into a persistent message on RabbitMQ. Stateless, so a "
-        "Deployment; scales on CPU (1-3 replicas at 60% of the request)."
-    ),
-    "inventory-app": (
-        "**Deployment** + ClusterIP Service 8080 + HPA `inventory-app-hpa`. CRUD on movies"
-        " in inventory-db; only the gateway may call it. Stateless; scales on CPU (1-3)."
-    ),
-    "billing-app": (
-        "**StatefulSet** + headless Service 8080 + HPA `billing-app-hpa`. Consumes "
-        "`billing_queue` and writes orders into billing-db, acknowledging a message only "
-        "after its row is committed. A StatefulSet gives each consumer a stable identity "
-        "(billing-app-0, -1, ...) in the broker and the logs; nothing calls it but probes "
-        "and Prometheus. Scales on CPU (1-3); pods start in parallel."
-    ),
-    "inventory-db": (
-        "**StatefulSet** + headless Service 5432 + volumeClaimTemplate 5Gi. PostgreSQL of "
-        "inventory; only inventory-app may connect. A StatefulSet so the volume follows "
-        "the pod; one replica (one writer), never autoscaled."
-    ),
-    "billing-db": (
-        "**StatefulSet** + headless Service 5432 + volumeClaimTemplate 5Gi. PostgreSQL of "
-        "billing; only billing-app may connect. Same shape as inventory-db."
-    ),
-    "rabbitmq": (
-        "**Deployment** (strategy Recreate) + PersistentVolumeClaim `rabbitmq-data` + "
-        "Service 5672 (AMQP) and 15672 (management). The durable `billing_queue` lives on "
-        "the volume; Recreate makes sure two brokers never open it at once, and the fixed "
-        "Erlang node name (`rabbitmq.nodeName`) lets a new pod find the old node's data. "
-        "Only api-gateway and billing-app may connect. One replica."
-    ),
-    "app-config": (
-        "**ConfigMap**: every host, port, database name and the queue name the services "
-        "read. Pods carry its checksum, so a change rolls them."
-    ),
-    "db-secrets / rabbitmq-secrets": (
-        "**Secrets**: every user and password, and nowhere else. Empty passwords are "
-        "generated at install and kept across upgrades (`lookup`); the Secrets are kept on "
-        "uninstall, like the volumes whose databases they unlock. "
-        "`existingSecrets.db` / `existingSecrets.rabbitmq` name Secrets made elsewhere."
-    ),
-    "NetworkPolicies": (
-        "On by default: deny all ingress to the release's pods, then let anyone reach the "
-        "gateway's port, the gateway reach inventory, inventory reach inventory-db, billing "
-        "reach billing-db, and the gateway and billing reach RabbitMQ's AMQP port."
-    ),
-    "Optional": (
-        "Ingress (`ingress.enabled`), PodDisruptionBudgets (`<app>.pdb.enabled`), a "
-        "ServiceMonitor (`metrics.serviceMonitor.enabled`) and a Grafana dashboard "
-        "ConfigMap (`metrics.dashboard.enabled`): on in prod."
-    ),
-    "helm test": "A pod that calls the gateway's Service at /healthz and /readyz.",
-}
+
+def objects(v: Values) -> dict[str, str]:
+    """What each object is, why this kind, what it talks to, how it scales (defaults from
+    the model, so the numbers here are the chart's)."""
+    gw, hpa = v.gateway, v.gateway.autoscaling
+    scaling = (
+        f"{hpa.minReplicas}-{hpa.maxReplicas} replicas at {hpa.targetCPUUtilizationPercentage}%"
+    )
+    db_size = v.inventoryDb.persistence.size
+    return {
+        "api-gateway": (
+            f"**Deployment** + Service ({gw.service.type} {gw.service.nodePort} -> "
+            f"{gw.service.port}) + HPA `api-gateway-hpa`. The only public entry point: it "
+            "proxies `/api/movies*` to inventory-app and turns `POST /api/billing` into a "
+            "persistent message on RabbitMQ. Stateless, so a Deployment; scales on CPU "
+            f"({scaling} of the CPU request)."
+        ),
+        "inventory-app": (
+            f"**Deployment** + ClusterIP Service {v.inventory.service.port} + HPA "
+            "`inventory-app-hpa`. CRUD on movies in inventory-db; only the gateway may call "
+            f"it. Stateless; scales on CPU ({scaling})."
+        ),
+        "billing-app": (
+            f"**StatefulSet** + headless Service {v.billing.service.port} + HPA "
+            "`billing-app-hpa`. Consumes the queue and writes orders into billing-db, "
+            "acknowledging a message only after its row is committed. A StatefulSet gives "
+            "each consumer a stable identity (billing-app-0, -1, ...) in the broker and the "
+            "logs; nothing calls it but probes and Prometheus. Scales on CPU "
+            f"({scaling}); pods start in parallel."
+        ),
+        "inventory-db, billing-db": (
+            f"**StatefulSet** + headless Service {v.inventoryDb.service.port} + "
+            f"volumeClaimTemplate {db_size}. PostgreSQL of one app each; only that app may "
+            "connect. A StatefulSet so the volume follows the pod; headless because clients "
+            "reach the pod itself. One replica (one writer), never autoscaled."
+        ),
+        "rabbitmq": (
+            "**Deployment** (strategy Recreate) + PersistentVolumeClaim `rabbitmq-data` + "
+            f"Service {v.rabbitmq.service.amqpPort} (AMQP) and "
+            f"{v.rabbitmq.service.managementPort} (management). The durable "
+            f"`{v.rabbitmq.queue}` lives on the volume; Recreate makes sure two brokers never "
+            "open it at once, and the fixed Erlang node name (`rabbitmq.nodeName`) lets a new "
+            "pod find the old node's data. Only api-gateway and billing-app may connect."
+        ),
+        "app-config": (
+            "**ConfigMap**: every host, port, database name and the queue name the services "
+            "read. Pods carry its checksum, so a change rolls them."
+        ),
+        "db-secrets, rabbitmq-secrets": (
+            "**Secrets**: every user and password, and nowhere else. Empty passwords are "
+            "generated at install and kept across upgrades (`lookup`); the Secrets are kept "
+            "on uninstall, like the volumes whose databases they unlock. "
+            "`existingSecrets.db` / `existingSecrets.rabbitmq` name Secrets made elsewhere."
+        ),
+        "NetworkPolicies": (
+            "On by default: deny all ingress to the release's pods, then open exactly the "
+            "paths drawn below. With ServiceMonitors on, the namespace "
+            f"`{v.networkPolicy.metricsNamespace}` may also scrape the apps' port."
+        ),
+        "Optional": (
+            "Ingress (`ingress.enabled`), PodDisruptionBudgets (`<app>.pdb.enabled`), a "
+            "ServiceMonitor (`metrics.serviceMonitor.enabled`) and a Grafana dashboard "
+            "ConfigMap (`metrics.dashboard.enabled`): all on in prod."
+        ),
+        "helm test": "A pod that calls the gateway's Service at /healthz and /readyz.",
+    }
+
+
+SECURITY = (
+    "Every pod meets the Kubernetes *restricted* Pod Security Standard: non-root, no "
+    "privilege escalation, all capabilities dropped, seccomp RuntimeDefault, no service "
+    "account token. Root filesystems are read-only, with emptyDirs where a process writes "
+    "(`/tmp`; PostgreSQL's socket directory; RabbitMQ's log directory). The apps run as uid "
+    "10001 (their image's user); the official postgres and rabbitmq images need uid/gid 999 "
+    "and an fsGroup to own their volumes, which their `securityContext` values set. Every "
+    "container has CPU and memory requests and limits, sized for two small VMs."
+)
+
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet"}
 
 
-def readme(files: Mapping[str, Sequence[Entry]], values: Any) -> str:
+def readme(files: Mapping[str, Sequence[Entry]], values: Values) -> str:
     manifests = [entry.manifest for entries in files.values() for entry in entries]
     parts = [
         _intro(),
-        "## Objects\n\n" + "\n".join(f"- `{name}`: {text}" for name, text in OBJECTS.items()),
+        "## Objects\n\n"
+        + "\n".join(f"- `{name}`: {text}" for name, text in objects(values).items()),
+        "## Security\n\n" + SECURITY,
         "## Architecture\n\nGenerated from the synthesized objects: workloads, and the "
         "traffic their NetworkPolicies allow.\n\n```mermaid\n" + diagram(manifests) + "```",
         "## Values\n\n" + values_table(values),
@@ -87,7 +112,7 @@ def readme(files: Mapping[str, Sequence[Entry]], values: Any) -> str:
 
 def _intro() -> str:
     envs = "\n".join(
-        f"- `values/{env.name}.yaml`: {env.purpose.splitlines()[0]}" for env in ENVIRONMENTS
+        f"- `values/{env.name}.yaml`: {' '.join(env.purpose.splitlines())}" for env in ENVIRONMENTS
     )
     return (
         "# movies Helm chart\n\n"
