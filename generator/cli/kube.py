@@ -51,11 +51,7 @@ class Kubectl:
 
     def ensure_reachable(self) -> None:
         """Fail with the fix when there is no kubeconfig or the API server does not answer."""
-        if not self.settings.kubeconfig.is_file():
-            raise OrchestratorError(
-                f"{self.settings.kubeconfig.name} is missing: no cluster was created here; "
-                "run ./orchestrator.sh create"
-            )
+        require_kubeconfig(self.settings)
         try:
             self.run("version", "--request-timeout=10s", namespaced=False)
         except OrchestratorError as exc:
@@ -120,6 +116,14 @@ class Kubectl:
 
     def exec_sql(self, pod: str, database: str, user: str, sql: str) -> str:
         return self.run("exec", pod, "--", "psql", "-U", user, "-d", database, "-At", "-c", sql)
+
+
+def require_kubeconfig(settings: Settings) -> None:
+    if not settings.kubeconfig.is_file():
+        raise OrchestratorError(
+            f"{settings.kubeconfig.name} is missing: no cluster was created here; "
+            "run ./orchestrator.sh create"
+        )
 
 
 def _workload(item: dict[str, Any]) -> Workload:

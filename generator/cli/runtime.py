@@ -12,7 +12,7 @@ from rich.console import Console
 
 from generator.cli import images
 from generator.cli.errors import OrchestratorError
-from generator.cli.kube import Kubectl
+from generator.cli.kube import Kubectl, require_kubeconfig
 from generator.cli.settings import Settings, find_root
 
 
@@ -52,4 +52,6 @@ class Runtime:
         return cls(settings=Settings.from_env(find_root(Path.cwd())))
 
     def kubectl(self) -> Kubectl:
+        # No cluster, no need to locate (or install) kubectl before saying so.
+        require_kubeconfig(self.settings)
         return Kubectl(self.kubectl_binary(), self.settings)

@@ -26,6 +26,8 @@ node_iface() {
   ip -o -4 addr show | awk -v ip="$NODE_IP" '{ split($4, a, "/"); if (a[1] == ip) print $2 }'
 }
 
+# K3s reads this file as if each key were its flag: node-ip and flannel-iface are
+# --node-ip and --flannel-iface, pinned to the host-only network.
 render_config() {
   local iface="$1"
   printf 'node-ip: %s\nflannel-iface: %s\ntoken: %s\n' "$NODE_IP" "$iface" "$K3S_TOKEN"
