@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from generator.cli import helm, images, vagrant
 from generator.cli.errors import OrchestratorError
@@ -11,9 +12,12 @@ from generator.cli.runtime import Runtime
 
 
 def create(rt: Runtime) -> None:
+    # Where the images come from is settled before minutes of booting VMs.
+    docker = docker_or_pushed_images(rt)
     vagrant.up(rt.settings, rt.console)
     kubectl = _connect(rt)
-    provide_images(rt)
+    if docker is not None:
+        side_load_images(rt, docker)
     deploy(rt, kubectl)
 
 
@@ -77,21 +81,32 @@ def deploy(rt: Runtime, kubectl: Kubectl | None = None) -> None:
         rt.console.print(f"  {workload.ref} ready")
 
 
-def provide_images(rt: Runtime) -> None:
-    """Side-load our images when a Docker engine is here (building them the first time);
-    without one, the nodes pull whatever the values name."""
+def docker_or_pushed_images(rt: Runtime) -> Any:
+    """A Docker client to build and side-load with; else None when the recorded images
+    were pushed to a registry the nodes can pull from; else the error saying so."""
     try:
-        client = rt.docker()
+        return rt.docker()
     except OrchestratorError as exc:
-        rt.console.print(f"{exc.message}; the nodes will pull the images the values name")
-        return
+        plan = images.load_plan(rt.settings)
+        if plan is None or not plan.pushable:
+            raise OrchestratorError(
+                f"{exc.message}; without it, push the images from a machine with Docker "
+                "(./orchestrator.sh build --push) and create from there"
+            ) from exc
+        first = plan.ref(images.APPS[0])
+        rt.console.print(f"no Docker engine here: the nodes will pull {first} and the others")
+        return None
+
+
+def side_load_images(rt: Runtime, client: Any) -> None:
+    """Load the recorded images into the nodes, building them first when they are not here."""
     plan = images.load_plan(rt.settings)
     if plan is None or images.missing_images(client, plan):
         plan = build(rt, client, images.plan_for(images.default_tag(), None, rt.env))
     load(rt, client, plan)
 
 
-def build(rt: Runtime, client: object, plan: images.ImagePlan) -> images.ImagePlan:
+def build(rt: Runtime, client: Any, plan: images.ImagePlan) -> images.ImagePlan:
     images.build(client, rt.settings, plan, rt.console)
     values = helm.default_values(rt.settings) if plan.hub_user else {}
     record = images.save_plan(rt.settings, plan, values)
@@ -101,7 +116,7 @@ def build(rt: Runtime, client: object, plan: images.ImagePlan) -> images.ImagePl
     return plan
 
 
-def load(rt: Runtime, client: object, plan: images.ImagePlan) -> None:
+def load(rt: Runtime, client: Any, plan: images.ImagePlan) -> None:
     missing = images.missing_images(client, plan)
     if missing:
         raise OrchestratorError(

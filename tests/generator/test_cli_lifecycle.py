@@ -3,6 +3,7 @@ commands that reach vagrant, kubectl and helm, and what the user reads."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -10,6 +11,9 @@ import yaml
 from click.testing import CliRunner
 
 from generator.cli import cli
+from generator.cli.errors import OrchestratorError
+from generator.cli.images import ImagePlan, save_plan
+from generator.cli.settings import Settings
 
 from .cli_fakes import FakeDocker, install_fakes, make_checkout, runtime
 
@@ -129,21 +133,40 @@ def test_create_installs_with_helm_upgrade_install_atomic_and_wait(fakes, checko
     ]
 
 
-def test_create_without_a_docker_engine_lets_the_nodes_pull(fakes, checkout):
-    rt = runtime(checkout)
-
+def without_docker(rt):
     def no_engine():
-        from generator.cli.errors import OrchestratorError
-
         raise OrchestratorError("no Docker engine answers at the default socket")
 
-    rt = type(rt)(**{**rt.__dict__, "docker": no_engine})
-    result = invoke(rt, "create")
+    return dataclasses.replace(rt, docker=no_engine)
+
+
+def test_create_without_docker_pulls_the_pushed_images(fakes, checkout):
+    plan = ImagePlan("ghcr.io/acme", "v9")
+    save_plan(Settings(root=checkout), plan, {})
+    result = invoke(without_docker(runtime(checkout)), "create")
 
     assert result.exit_code == 0, result.output
-    assert "the nodes will pull the images the values name" in result.output
-    assert not any("ctr" in argv for argv in fakes.calls("vagrant"))
+    assert (
+        "no Docker engine here: the nodes will pull ghcr.io/acme/movies/api-gateway:v9 "
+        "and the others"
+    ) in result.output
+    assert not any("ctr" in " ".join(argv) for argv in fakes.calls("vagrant"))
+    [values] = fakes.stdin_of("helm", "upgrade")
+    assert json.loads(values)["image"] == {
+        "registry": "ghcr.io/acme", "tag": "v9", "pullPolicy": "IfNotPresent"
+    }  # fmt: skip
     assert result.output.splitlines()[-1] == "cluster created"
+
+
+def test_create_without_docker_or_pushed_images_fails_before_booting(fakes, checkout):
+    result = invoke(without_docker(runtime(checkout)), "create")
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: no Docker engine answers at the default socket; without it, push the images "
+        "from a machine with Docker (./orchestrator.sh build --push) and create from there\n"
+    )
+    assert fakes.calls() == []
 
 
 def test_a_failing_vagrant_up_is_one_line_and_no_helm(fakes, checkout):
