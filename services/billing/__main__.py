@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from prometheus_client import CollectorRegistry
@@ -41,6 +42,11 @@ def main() -> None:
     http.start()
     try:
         consumer.run(stop)  # returns once the in-flight batch is stored and acknowledged
+    except Exception:
+        # Unexpected: log it as JSON and exit non-zero so the orchestrator restarts us; the
+        # unacknowledged messages go back to the queue with the connection.
+        logging.getLogger("billing").exception("consumer crashed")
+        raise SystemExit(1) from None
     finally:
         http_stop.set()
         http.join(timeout=5)

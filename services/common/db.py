@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # SQLSTATEs that mean "the server or the connection is going away", not "your data is bad".
 _CONNECTION_STATES = ("08", "57P01", "57P02", "57P03", "53300", "53400")
 _TIMEOUT_STATE = "57014"
+# Clients learn that the database is away, never why (auth errors and hosts stay in the log).
+_UNAVAILABLE = "the database is unavailable"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def translate(error: BaseException) -> Exception | None:
     if isinstance(error, DatabaseError) and sqlstate(error) == _TIMEOUT_STATE:
         return DependencyTimeout("the database did not answer in time")
     if is_connection_failure(error):
-        return DependencyUnavailable("the database is unavailable")
+        return DependencyUnavailable(_UNAVAILABLE)
     return None
 
 
@@ -108,6 +110,14 @@ class ConnectionPool:
     def ping(self) -> None:
         self.run_read("SELECT 1")
 
+    def warm_up(self) -> None:
+        """Connects (and so migrates) at start when it can; a database that is not up yet is
+        fine, the first request or readiness probe tries again."""
+        try:
+            self.ping()
+        except (DependencyUnavailable, DependencyTimeout) as error:
+            log.warning("database not reachable at start, will retry on demand: %s", error)
+
     def discard(self) -> None:
         conn = getattr(self._local, "conn", None)
         self._local.conn = None
@@ -140,10 +150,15 @@ class ConnectionPool:
                 application_name=s.application_name,
                 startup_params={"statement_timeout": str(s.statement_timeout_ms)},
             )
-            self._ensure_migrated(conn)
         except (DatabaseError, InterfaceError, OSError) as error:
             log.warning("cannot connect to the database: %s", error)
-            raise (translate(error) or DependencyUnavailable(str(error))) from error
+            raise (translate(error) or DependencyUnavailable(_UNAVAILABLE)) from error
+        try:
+            self._ensure_migrated(conn)
+        except (DatabaseError, InterfaceError, OSError) as error:
+            self._close(conn)
+            log.warning("cannot migrate the database: %s", error)
+            raise (translate(error) or DependencyUnavailable(_UNAVAILABLE)) from error
         with self._all_lock:
             self._all.add(conn)
         return conn

@@ -10,6 +10,7 @@ from services.inventory.config import InventoryConfig
 def main() -> None:
     config = load_config_or_exit("inventory", InventoryConfig.from_env)
     app, pool = build(config)
+    pool.warm_up()
     try:
         serve_app(app, config.server, name="inventory")
     finally:

@@ -67,4 +67,6 @@ class Stack:
             self.queue.delete()
 
     def orders(self) -> int:
-        return int(self.billing_db.scalar("SELECT count(*) FROM orders"))
+        """Rows in billing's orders table; 0 before billing has created it."""
+        exists = self.billing_db.scalar("SELECT to_regclass('orders') IS NOT NULL")
+        return int(self.billing_db.scalar("SELECT count(*) FROM orders")) if exists else 0
