@@ -138,6 +138,8 @@ def pod_spec(
 ) -> k8s.PodSpec:
     return k8s.PodSpec(
         automount_service_account_token=False,
+        # Service links would inject RABBITMQ_PORT=tcp://... and the like, which clash with
+        # the variables the services and the rabbitmq image read.
         enable_service_links=False,
         security_context=pods.pod_security(helm, key),
         containers=containers,
