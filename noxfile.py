@@ -19,10 +19,11 @@ PYTHON = "3.11"
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check) on everything Python."""
-    session.install("ruff>=0.6")
+    """ruff (lint + format check) on everything Python; mypy on the services."""
+    session.install("ruff>=0.6", "mypy>=1.10", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy", "services")
 
 
 @nox.session(python=PYTHON)

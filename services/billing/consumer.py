@@ -25,7 +25,11 @@ from services.common.orders import InvalidOrder, parse_order_message
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = (*BROKER_ERRORS, DependencyUnavailable, DependencyTimeout)
+RETRYABLE: tuple[type[BaseException], ...] = (
+    *BROKER_ERRORS,
+    DependencyUnavailable,
+    DependencyTimeout,
+)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import falcon
 from prometheus_client import CollectorRegistry
@@ -28,7 +28,8 @@ Config = TypeVar("Config")
 
 def new_app(*, registry: CollectorRegistry, checks: Mapping[str, Check]) -> falcon.App:
     metrics = HttpMetrics(registry)
-    app = falcon.App(middleware=[RequestIdMiddleware(), AccessLogMiddleware(metrics)])
+    middleware: list[Any] = [RequestIdMiddleware(), AccessLogMiddleware(metrics)]
+    app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     # The services answer JSON; keep Falcon from guessing other media types for errors.
     app.resp_options.default_media_type = falcon.MEDIA_JSON

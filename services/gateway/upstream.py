@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -31,6 +32,8 @@ class UpstreamResponse:
 class InventoryClient:
     def __init__(self, settings: UpstreamSettings) -> None:
         self._base = settings.base_url
+        # How long a request may wait for a free pooled connection (urllib3 wants whole seconds).
+        self._pool_wait = max(1, math.ceil(settings.connect_timeout))
         self._timeout = urllib3.Timeout(
             connect=settings.connect_timeout, read=settings.read_timeout
         )
@@ -52,7 +55,7 @@ class InventoryClient:
                 retries=False,
                 redirect=False,
                 timeout=self._timeout,
-                pool_timeout=self._timeout.connect_timeout,
+                pool_timeout=self._pool_wait,
             )
         # NewConnectionError subclasses the timeout errors: refused must be caught first.
         except (NewConnectionError, EmptyPoolError) as error:
