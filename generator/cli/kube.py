@@ -37,7 +37,7 @@ class Kubectl:
     settings: Settings
 
     def run(self, *args: str, namespaced: bool = True) -> str:
-        argv = [self.binary, "--kubeconfig", self.settings.kubeconfig]
+        argv: list[str | Path] = [self.binary, "--kubeconfig", self.settings.kubeconfig]
         if namespaced:
             argv += ["--namespace", self.settings.namespace]
         return run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import subprocess
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -57,14 +58,14 @@ def halt(settings: Settings, console: Console) -> None:
     # minutes of retrying a vanished server.
     for node in reversed(settings.nodes):
         console.print(f"[bold]vagrant halt {node.name}[/]")
-        _checked(lambda name=node.name: box.halt(vm_name=name), f"vagrant halt {node.name}")
+        _checked(partial(box.halt, vm_name=node.name), f"vagrant halt {node.name}")
 
 
 def destroy(settings: Settings, console: Console) -> None:
     box = open_vagrant(settings)
     for node in reversed(settings.nodes):
         console.print(f"[bold]vagrant destroy -f {node.name}[/]")
-        _checked(lambda name=node.name: box.destroy(vm_name=name), f"vagrant destroy {node.name}")
+        _checked(partial(box.destroy, vm_name=node.name), f"vagrant destroy {node.name}")
 
 
 def states(settings: Settings) -> dict[str, str]:
