@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from generator.chart.checks import CHECKOV_SKIPS, TEST_POD_SKIPS
+from generator.chart.checks import CHECKOV_SKIPS, HELM_RUNNER_SKIPS, TEST_POD_SKIPS
 from generator.chart.environments import ENVIRONMENTS
 from generator.chart.model import Values
 from generator.chart.render import Entry
@@ -177,6 +177,9 @@ def _rows(obj: Any, prefix: str) -> Iterator[str]:
 def skips_table() -> str:
     rows = ["| Check | Where | Why it is skipped |", "|---|---|---|"]
     rows.extend(f"| {check} | every object | {why} |" for check, why in CHECKOV_SKIPS.items())
+    rows.extend(
+        f"| {check} | chart folder scan only | {why} |" for check, why in HELM_RUNNER_SKIPS.items()
+    )
     rows.extend(
         f"| {check} | helm test pod (annotation) | {why} |" for check, why in TEST_POD_SKIPS.items()
     )

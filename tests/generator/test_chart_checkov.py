@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
-from generator.chart.checks import CHECKOV_SKIPS
-from tests.generator.chart_support import ENVIRONMENTS, rendered_text
+from generator.chart.checks import CHECKOV_SKIPS, HELM_RUNNER_SKIPS
+from tests.generator.chart_support import CHART, ENVIRONMENTS, helm, rendered_text
 
 
 def _checkov() -> str:
@@ -27,25 +27,35 @@ def _checkov() -> str:
     return found
 
 
-def _scan(tmp_path, text: str) -> dict:
-    (tmp_path / "rendered.yaml").write_text(text)
+def _run(folder, framework: str, skips: list[str]) -> dict:
+    # checkov's helm runner calls `helm`: put the toolchain's first on its PATH.
+    path = f"{helm().parent}{os.pathsep}{os.environ.get('PATH', '')}"
     result = subprocess.run(
-        [_checkov(), "-d", str(tmp_path), "--framework", "kubernetes", "--quiet",
-         "--compact", "-o", "json", "--skip-check", ",".join(CHECKOV_SKIPS)],
-        capture_output=True, text=True, timeout=300,
+        [_checkov(), "-d", str(folder), "--framework", framework, "--quiet",
+         "--compact", "-o", "json", "--skip-check", ",".join(skips)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "PATH": path},
     )  # fmt: skip
     report = json.loads(result.stdout)
     return report[0] if isinstance(report, list) else report
+
+
+def _scan(tmp_path, text: str) -> dict:
+    (tmp_path / "rendered.yaml").write_text(text)
+    return _run(tmp_path, "kubernetes", list(CHECKOV_SKIPS))
+
+
+def _failed(report: dict) -> list[str]:
+    return [
+        f"{c['check_id']} {c['check_name']} ({c['resource']})"
+        for c in report["results"]["failed_checks"]
+    ]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_checkov_finds_no_failed_check(env, tmp_path):
     report = _scan(tmp_path, rendered_text(env))
     summary = report["summary"]
-    failed = [
-        f"{c['check_id']} {c['check_name']} ({c['resource']})"
-        for c in report["results"]["failed_checks"]
-    ]
+    failed = _failed(report)
     print(f"{env}: checkov passed {summary['passed']}, failed {summary['failed']}, "
           f"skipped {summary['skipped']}")  # fmt: skip
     assert summary["passed"] > 100
@@ -59,3 +69,12 @@ def test_checkov_would_catch_a_privileged_container(tmp_path):
     )
     failed = _scan(tmp_path, text)["results"]["failed_checks"]
     assert any(c["check_id"] == "CKV_K8S_20" for c in failed)
+
+
+def test_checkov_on_the_chart_folder_finds_no_failed_check():
+    """checkov's own helm runner on charts/movies, with the chart's default values."""
+    report = _run(CHART, "helm", [*CHECKOV_SKIPS, *HELM_RUNNER_SKIPS])
+    print(f"chart folder: checkov passed {report['summary']['passed']}, "
+          f"failed {report['summary']['failed']}")  # fmt: skip
+    assert report["summary"]["passed"] > 100
+    assert _failed(report) == []
