@@ -8,13 +8,16 @@ import asyncio
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from pyhelm3 import Client
 
+from generator.cli import cli, images
 from generator.cli import helm as cli_helm
-from generator.cli import images
 from generator.cli.kube import APP_SERVICES
 from generator.cli.settings import Settings
 from generator.toolchain import REPO_ROOT, ensure_helm
+
+from .cli_fakes import runtime
 
 SETTINGS = Settings(root=REPO_ROOT)
 
@@ -86,3 +89,14 @@ def test_the_names_the_cli_relies_on_are_in_the_chart():
     assert "billing-db" in by_kind(resources, "StatefulSet")
     hpas = by_kind(resources, "HorizontalPodAutoscaler")
     assert set(hpas) == {f"{name}-hpa" for name in APP_SERVICES}
+
+
+def test_synth_writes_the_chart_and_values_under_the_checkout(tmp_path):
+    result = CliRunner().invoke(cli, ["synth"], obj=runtime(tmp_path), catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for expected in ("charts/movies/Chart.yaml", "values/vagrant.yaml", "values/prod.yaml"):
+        assert f"wrote {expected}" in lines
+        assert (tmp_path / expected).is_file()
+    assert all(line.startswith("wrote ") for line in lines)
