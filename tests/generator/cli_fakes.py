@@ -7,6 +7,7 @@ rules that the test sets, so the CLI under test runs unchanged down to subproces
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import stat
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from docker import APIClient
 from docker.errors import ImageNotFound
 from rich.console import Console
 
@@ -119,11 +121,18 @@ class FakeImages:
         return object()
 
 
+def same_call_as_the_sdk(method: str, *args: Any, **kwargs: Any) -> None:
+    """Raise TypeError unless docker.APIClient.<method> accepts these arguments: the
+    stand-in must not accept a call the real SDK would refuse."""
+    inspect.signature(getattr(APIClient, method)).bind(None, *args, **kwargs)
+
+
 class FakeDockerAPI:
     def __init__(self, engine: FakeDocker) -> None:
         self.engine = engine
 
     def build(self, **kwargs: Any) -> Any:
+        same_call_as_the_sdk("build", **kwargs)
         self.engine.calls.append(("build", kwargs))
         if kwargs["target"] in self.engine.fail_targets:
             yield {"error": f"RUN pip install failed for {kwargs['target']}\n"}
@@ -132,10 +141,12 @@ class FakeDockerAPI:
         self.engine.images.present.add(kwargs["tag"])
 
     def push(self, repository: str, **kwargs: Any) -> Any:
+        same_call_as_the_sdk("push", repository, **kwargs)
         self.engine.calls.append(("push", {"repository": repository, **kwargs}))
         yield {"status": f"Pushing {repository}"}
 
     def get_image(self, ref: str) -> Any:
+        same_call_as_the_sdk("get_image", ref)
         self.engine.calls.append(("save", {"image": ref}))
         yield f"tar of {ref}".encode()
 
