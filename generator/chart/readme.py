@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, get_type_hints
 
 from generator.chart.checks import CHECKOV_SKIPS, HELM_RUNNER_SKIPS, TEST_POD_SKIPS
 from generator.chart.environments import ENVIRONMENTS
 from generator.chart.model import Values
 from generator.chart.render import Entry
+from generator.chart.schema import type_schema
 from generator.chart.values_file import scalar
 
 
@@ -164,14 +165,22 @@ def values_table(values: Any) -> str:
 
 
 def _rows(obj: Any, prefix: str) -> Iterator[str]:
+    hints = get_type_hints(type(obj))
     for field in dataclasses.fields(obj):
         value = getattr(obj, field.name)
         if dataclasses.is_dataclass(value):
             yield from _rows(value, f"{prefix}{field.name}.")
         else:
-            kind = type(value).__name__.replace("str", "string").replace("dict", "object")
+            kind = _kind(type_schema(hints[field.name]))
             cells = [f"`{prefix}{field.name}`", kind, f"`{scalar(value)}`", field.metadata["doc"]]
             yield "| " + " | ".join(cells) + " |"
+
+
+def _kind(schema: Mapping[str, Any]) -> str:
+    """The type as the schema states it, so the table and the schema cannot disagree."""
+    if "enum" in schema:
+        return "one of " + ", ".join(f"`{scalar(v)}`" for v in schema["enum"])
+    return str(schema["type"])
 
 
 def skips_table() -> str:
