@@ -40,7 +40,7 @@ def subcommand(argv: list[str]) -> tuple[str, ...]:
             continue
         else:
             words.append(arg)
-            if words[0] not in ("rollout", "show") or len(words) == 2:
+            if words[0] not in ("rollout", "show", "scale") or len(words) == 2:
                 break
     return tuple(words)
 

@@ -24,9 +24,10 @@ from generator.cli.audit import call, expect
 from generator.cli.errors import OrchestratorError
 from generator.cli.kube import Kubectl
 from generator.cli.settings import Settings
-from generator.toolchain import REPO_ROOT
+from generator.toolchain import REPO_ROOT, ensure_kubectl
 
 from .cli_fakes import install_fakes, make_checkout
+from .test_cli_flags import unknown_flags
 
 CONFIG = local.LocalConfig()
 
@@ -187,6 +188,7 @@ def test_local_runs_the_real_services_and_stops_them_on_sigterm():
 def test_the_audit_scenario_against_local_services_and_a_recording_kubectl(tmp_path, monkeypatch):
     """The e2e audit's HTTP half for real (on 127.0.0.1, never the cluster's address),
     its kubectl half recorded: scale, wait, rollout, and the psql count in billing-db-0."""
+    real_kubectl = str(ensure_kubectl())  # located before the stand-ins take over PATH
     fakes = install_fakes(tmp_path, monkeypatch)
     workloads = {
         "items": [
@@ -218,3 +220,4 @@ def test_the_audit_scenario_against_local_services_and_a_recording_kubectl(tmp_p
     assert calls[5][:7] == [*ns, "exec", "billing-db-0", "--"]
     assert "SELECT count(*) FROM orders WHERE user_id::text = '777001'" in calls[5][-1]
     assert console.export_text().count("PASS") == 6
+    assert [unknown_flags(real_kubectl, argv) for argv in calls] == [[] for _ in calls]
