@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -51,7 +52,10 @@ def chart(session: nox.Session) -> None:
     session.run("python", "-c", "from generator import toolchain as t; "
                 "print('helm', t.ensure_helm(), '| node', t.ensure_node())")  # fmt: skip
     paths = sorted(str(p) for p in Path("tests/generator").glob("test_chart*.py"))
-    session.run("pytest", "-v", *paths, *session.posargs, env={"MOVIES_REQUIRE_CHECKOV": "1"})
+    # -rP shows what the lint, validation and checkov tests print for each environment.
+    session.run(
+        "pytest", "-v", "-rfEsP", *paths, *session.posargs, env={"MOVIES_REQUIRE_CHECKOV": "1"}
+    )
 
 
 @nox.session(python=PYTHON)
@@ -63,3 +67,22 @@ def e2e(session: nox.Session) -> None:
             session.error(f"{program} is missing: e2e needs Vagrant and VirtualBox on this machine")
     session.install("-e", ".[generator]")
     session.run("python", "-m", "generator.cli.audit", *session.posargs)
+
+
+# Debian packages that provide the load tools the bench drives, by program name.
+_BENCH_TOOLS = {"wrk": "wrk", "pgbench": "postgresql-client"}
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: the three services under wrk load, a 10,000-order billing drain and this
+    machine's PostgreSQL/RabbitMQ ceilings; writes bench/results/latest.{md,json} (~2 min)."""
+    missing = [pkg for tool, pkg in _BENCH_TOOLS.items() if shutil.which(tool) is None]
+    packages = " ".join(missing)
+    if missing and os.geteuid() != 0:
+        session.error(f"bench needs {packages}: run `sudo apt-get install -y {packages}` first")
+    if missing:
+        session.run("apt-get", "update", "-qq", external=True)
+        session.run("apt-get", "install", "-y", "-qq", *missing, external=True)
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "bench", *session.posargs)

@@ -1,0 +1,115 @@
+"""Writing a run's figures as bench/results/latest.json and a Markdown table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.targets import ORDERS, Target, evaluate
+
+SEP = "|---|---|---|---|---|---|---|"
+
+
+def write(results: dict[str, Any], folder: Path) -> str:
+    """Adds the target verdicts to `results`, writes both files, returns the Markdown."""
+    targets = evaluate(results)
+    results["targets"] = [t.as_dict() for t in targets]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = render(results, targets)
+    (folder / "latest.md").write_text(markdown)
+    return markdown
+
+
+def render(results: dict[str, Any], targets: list[Target]) -> str:
+    parts = [
+        _header(results["meta"]),
+        _targets(targets),
+        _http(results["http"], results["ceilings"]),
+        _drain(results["drain"], results["ceilings"]["postgres"]),
+        _ceilings(results["ceilings"]),
+        _memory(results["rss_mib"]),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _header(meta: dict[str, Any]) -> str:
+    load = ", ".join(str(x) for x in meta["load_average_at_start"])
+    return (
+        f"Run {meta['when']} on {meta['cores']} cores (load average at start: {load}); "
+        f"wrk, 1 thread, {meta['connections']} connections, {meta['seconds_per_load']} s per "
+        f"load after a 2 s warm-up; whole run {meta.get('wall_seconds', '?')} s."
+    )
+
+
+def _targets(targets: list[Target]) -> str:
+    rows = ["| figure | measured | target | seed stack | met |", "|---|---|---|---|---|"]
+    for t in targets:
+        goal = f"{'<' if t.at_most else '>='} {_num(t.goal)}{t.unit}"
+        met = "yes" if t.met else "**no**"
+        rows.append(f"| {t.figure} | {_num(t.measured)}{t.unit} | {goal} | {t.seed} | {met} |")
+    return "\n".join(rows)
+
+
+def _http(http: dict[str, Any], ceilings: dict[str, Any]) -> str:
+    selects = ceilings["postgres"]["pk_selects_per_s"]
+    confirms = ceilings["rabbitmq"]["confirm_pipelined_per_s"]
+    rows = [
+        "| request | served by | req/s | p50 ms | p99 ms | errors | of its ceiling |",
+        SEP,
+    ]
+    for name, sides in http.items():
+        ceiling = confirms if name == ORDERS else selects
+        for side in ("gateway", "inventory"):
+            if side in sides:
+                rows.append(_http_row(name, side, sides[side], ceiling))
+        if "ratio" in sides:
+            rows.append(f"| {name} | gateway/inventory | {sides['ratio']:.2f} | | | | |")
+    return "\n".join(rows)
+
+
+def _http_row(name: str, side: str, r: dict[str, Any], ceiling: float) -> str:
+    return (
+        f"| {name} | {side} | {_num(r['rps'])} | {r['p50_ms']} | {r['p99_ms']} | "
+        f"{r['errors']} | {r['rps'] / ceiling:.3f} |"
+    )
+
+
+def _drain(drain: dict[str, Any], pg: dict[str, Any]) -> str:
+    rate = drain["orders_per_s"]
+    return "\n".join(
+        [
+            "| billing drain | orders | seconds | orders/s | of batched-insert ceiling "
+            "| of single-insert ceiling |",
+            "|---|---|---|---|---|---|",
+            f"| 10,000 queued, billing stopped, then started | {drain['orders']} | "
+            f"{drain['seconds']} | {_num(rate)} | {rate / pg['batched_rows_per_s']:.3f} | "
+            f"{rate / pg['single_inserts_per_s']:.1f} |",
+        ]
+    )
+
+
+def _ceilings(ceilings: dict[str, Any]) -> str:
+    pg, mq = ceilings["postgres"], ceilings["rabbitmq"]
+    rows = [
+        ("PostgreSQL primary-key selects/s (pgbench -S, 8 connections)", pg["pk_selects_per_s"]),
+        ("PostgreSQL single-row committed inserts/s (1 connection)", pg["single_inserts_per_s"]),
+        ("PostgreSQL rows/s inserted 500 per transaction (1 connection)", pg["batched_rows_per_s"]),
+        ("RabbitMQ persistent publishes/s, waiting for each confirm", mq["confirm_each_per_s"]),
+        ("RabbitMQ persistent publishes/s, confirms pipelined", mq["confirm_pipelined_per_s"]),
+        ("RabbitMQ persistent publishes/s, no confirms", mq["no_confirm_per_s"]),
+    ]
+    lines = ["| ceiling (same run, services stopped) | per second |", "|---|---|"]
+    return "\n".join(lines + [f"| {what} | {_num(value)} |" for what, value in rows])
+
+
+def _memory(rss: dict[str, Any]) -> str:
+    rows = ["| service | RSS idle MiB | peak RSS under load MiB |", "|---|---|---|"]
+    for name, idle in rss["idle"].items():
+        rows.append(f"| {name} | {idle} | {rss['under_load'].get(name, '')} |")
+    return "\n".join(rows)
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
