@@ -67,3 +67,10 @@ def test_the_gateway_ships_its_openapi_document(image_venv):
     path = subprocess.run([image_venv, "-I", "-c", check], capture_output=True, text=True).stdout
     assert path.strip().endswith("site-packages/services/gateway/openapi.json")
     assert subprocess.run(["test", "-s", path.strip()]).returncode == 0
+
+
+def test_the_replay_copies_what_the_dockerfile_copies():
+    dockerfile = (REPO / "services" / "Dockerfile").read_text().splitlines()
+    copies = [line.split()[1:-1] for line in dockerfile if line.startswith("COPY ")]
+    sources = tuple(src for args in copies if not args[0].startswith("--") for src in args)
+    assert sources == COPIED
