@@ -14,7 +14,7 @@ def doc(default: T, text: str, *, minimum: int | None = None) -> T:
     if isinstance(default, dict | list):
         frozen = dict(default) if isinstance(default, dict) else list(default)
         return dataclasses.field(default_factory=lambda: frozen.copy(), metadata=meta)  # type: ignore[return-value]
-    return dataclasses.field(default=default, metadata=meta)  # type: ignore[return-value]
+    return dataclasses.field(default=default, metadata=meta)
 
 
 def part(factory: Any, text: str) -> Any:

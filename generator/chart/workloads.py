@@ -179,13 +179,19 @@ class Service(Construct):
             for name, path, target in ports
         ]
         inserts = [pods.object_labels(app.name, app.component)]
-        shaped: dict[str, str] = {}
+        cluster_ip: str | None = None  # None: left out of the manifest
+        service_type: str | None = None
         if shape == "headless":
-            shaped["cluster_ip"] = "None"  # clients reach each pod by its own DNS name
+            cluster_ip = "None"  # clients reach each pod by its own DNS name
         if shape == "nodeport":
-            shaped["type"] = helm.text(f".Values.{app.key}.service.type | quote")
+            service_type = helm.text(f".Values.{app.key}.service.type | quote")
             inserts.append(Insert(("spec", "ports", 0), _node_port(app.key)))
-        spec = k8s.ServiceSpec(selector=selector(helm, app.name), ports=service_ports, **shaped)
+        spec = k8s.ServiceSpec(
+            selector=selector(helm, app.name),
+            ports=service_ports,
+            cluster_ip=cluster_ip,
+            type=service_type,
+        )
         service = k8s.KubeService(self, "svc", metadata=pods.metadata(helm, app.name), spec=spec)
         out.add(app.file, service, inserts=inserts)
 
