@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import socket
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import urllib3
+from urllib3.connection import HTTPConnection
 from urllib3.exceptions import (
     EmptyPoolError,
     HTTPError,
     NewConnectionError,
 )
 from urllib3.exceptions import TimeoutError as UpstreamTimeout
+from urllib3.response import HTTPResponse
 
 from services.common.errors import DependencyTimeout, DependencyUnavailable
 from services.gateway.config import UpstreamSettings
@@ -20,6 +26,44 @@ from services.gateway.config import UpstreamSettings
 
 class BadUpstream(Exception):
     """Inventory answered with something that is not an HTTP response: answer 502."""
+
+
+class _AnswerDeadline(HTTPConnection):
+    """Bounds the whole answer (status line, headers and body) by the read timeout.
+
+    urllib3's read timeout applies to each socket read: an inventory that sends one byte
+    every half second never trips it and holds a gateway thread for as long as it likes
+    (found by faults/scenarios/hung_inventory.py). A timer shuts the socket down when the
+    answer is late, and the late answer becomes a timeout, so the client gets 504 in time.
+    """
+
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
+        budget, sock = self.timeout, self.sock
+        if not isinstance(budget, int | float) or sock is None:
+            return super().getresponse()
+        late = threading.Event()
+        timer = threading.Timer(budget, _cut, args=(sock, late))
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().getresponse()
+        except Exception as error:
+            if late.is_set():  # urllib3 turns a socket timeout from here into a read timeout
+                raise TimeoutError(f"no complete answer within {budget} s") from error
+            raise
+        finally:
+            timer.cancel()
+
+
+def _cut(sock: socket.socket, late: threading.Event) -> None:
+    late.set()
+    with contextlib.suppress(OSError):  # already closed: nothing left to cut
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _with_answer_deadline(base: type[Any]) -> Any:
+    # A subclass per base keeps HTTPS working: the pool picks HTTPSConnection for https URLs.
+    return type(f"Deadline{base.__name__}", (_AnswerDeadline, base), {})
 
 
 @dataclass(frozen=True)
@@ -42,6 +86,7 @@ class InventoryClient:
         self._pool = urllib3.connection_from_url(
             settings.base_url, maxsize=settings.pool_size, block=True, timeout=self._timeout
         )
+        self._pool.ConnectionCls = _with_answer_deadline(self._pool.ConnectionCls)
 
     def request(
         self, method: str, path: str, *, headers: Mapping[str, str], body: bytes | None = None
