@@ -12,7 +12,8 @@ from generator.cli.runtime import Runtime
 
 
 def create(rt: Runtime) -> None:
-    # Where the images come from is settled before minutes of booting VMs.
+    # The chart and where the images come from are settled before minutes of booting VMs.
+    helm.chart_values(rt.settings)
     docker = docker_or_pushed_images(rt)
     vagrant.up(rt.settings, rt.console)
     kubectl = _connect(rt)

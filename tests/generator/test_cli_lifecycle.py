@@ -266,12 +266,15 @@ def test_deploy_reports_a_helm_failure_in_one_line(fakes, checkout):
     )
 
 
-def test_deploy_without_a_synthesized_chart_says_synth(fakes, checkout):
+@pytest.mark.parametrize("command", ["deploy", "create"])
+def test_without_a_synthesized_chart_deploy_and_create_say_synth(fakes, checkout, command):
     (checkout / "k3s.yaml").write_text(KUBECONFIG)
     (checkout / "values/vagrant.yaml").unlink()
-    result = invoke(runtime(checkout), "deploy")
+    result = invoke(runtime(checkout), command)
 
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == (
         "Error: values/vagrant.yaml is missing: run ./orchestrator.sh synth"
     )
+    assert fakes.calls("vagrant") == []
+    assert fakes.calls("helm") == []
