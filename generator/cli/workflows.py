@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from generator.cli import helm, images, vagrant
 from generator.cli.errors import OrchestratorError
 from generator.cli.kube import Kubectl
@@ -67,8 +69,6 @@ def deploy(rt: Runtime, kubectl: Kubectl | None = None) -> None:
     kubectl.ensure_reachable()
     overrides = []
     if rt.settings.image_values.is_file():
-        import yaml
-
         overrides.append(yaml.safe_load(rt.settings.image_values.read_text()) or {})
     rt.console.print(
         f"helm upgrade --install {rt.settings.release} charts/movies "
