@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -140,16 +141,7 @@ class ConnectionPool:
     def _open(self) -> pg8000.native.Connection:
         s = self._settings
         try:
-            conn = pg8000.native.Connection(
-                s.user,
-                host=s.host,
-                port=s.port,
-                database=s.name,
-                password=s.password or None,
-                timeout=s.timeout_seconds,
-                application_name=s.application_name,
-                startup_params={"statement_timeout": str(s.statement_timeout_ms)},
-            )
+            conn = _connect(s)
         except (DatabaseError, InterfaceError, OSError) as error:
             log.warning("cannot connect to the database: %s", error)
             raise (translate(error) or DependencyUnavailable(_UNAVAILABLE)) from error
@@ -176,6 +168,28 @@ class ConnectionPool:
             self._all.discard(conn)
         with contextlib.suppress(Exception):  # the connection is being thrown away anyway
             conn.close()
+
+
+def _connect(s: DbSettings) -> pg8000.native.Connection:
+    # pg8000 leaves Nagle's algorithm on: a statement larger than its write buffer leaves in
+    # two segments and the second waits for the server's delayed ACK (~40 ms). Billing's
+    # 500-row INSERT took 50 ms a batch that way, 7 ms with TCP_NODELAY.
+    sock = socket.create_connection((s.host, s.port), s.timeout_seconds)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        return pg8000.native.Connection(
+            s.user,
+            sock=sock,
+            database=s.name,
+            password=s.password or None,
+            timeout=s.timeout_seconds,
+            application_name=s.application_name,
+            startup_params={"statement_timeout": str(s.statement_timeout_ms)},
+        )
+    except BaseException:
+        sock.close()
+        raise
 
 
 def migrate_with_lock(conn: pg8000.native.Connection, lock_key: int, statements: list[str]) -> None:
