@@ -13,8 +13,7 @@ from click.testing import CliRunner
 from generator.cli import cli
 from generator.toolchain import ensure_helm, ensure_kubectl
 
-from .cli_fakes import FakeDocker, install_fakes, make_checkout, runtime
-from .test_cli_inspect import HPAS, NODES, WORKLOADS
+from .cli_fakes import HPAS, NODES, WORKLOADS, FakeDocker, install_fakes, make_checkout, runtime
 from .test_cli_lifecycle import HELM_STATUS, KUBECONFIG, vagrant_status
 
 GLOBAL_WITH_VALUE = {"--kubeconfig", "--namespace"}

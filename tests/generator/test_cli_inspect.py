@@ -11,43 +11,7 @@ from click.testing import CliRunner
 
 from generator.cli import cli
 
-from .cli_fakes import install_fakes, make_checkout, runtime
-
-NODES = {
-    "items": [
-        {"metadata": {"name": name, "labels": labels},
-         "status": {"conditions": [{"type": "Ready", "status": "True"}],
-                    "addresses": [{"type": "InternalIP", "address": ip}],
-                    "nodeInfo": {"kubeletVersion": "v1.33.3+k3s1"}}}
-        for name, ip, labels in (
-            ("k3s-master", "192.168.56.10", {"node-role.kubernetes.io/control-plane": "true"}),
-            ("k3s-agent", "192.168.56.11", {}),
-        )
-    ]
-}  # fmt: skip
-WORKLOADS = {
-    "items": [
-        {"kind": "Deployment", "metadata": {"name": "api-gateway"},
-         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "api-gateway"}}},
-         "status": {"readyReplicas": 2}},
-        {"kind": "StatefulSet", "metadata": {"name": "billing-app"},
-         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "billing-app",
-                                                              "tier": "app"}}},
-         "status": {}},
-    ]
-}  # fmt: skip
-HPAS = {
-    "items": [
-        {"metadata": {"name": "api-gateway-hpa"},
-         "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "api-gateway"},
-                  "minReplicas": 1, "maxReplicas": 3,
-                  "metrics": [{"type": "Resource", "resource": {
-                      "name": "cpu", "target": {"type": "Utilization",
-                                                "averageUtilization": 60}}}]},
-         "status": {"currentReplicas": 2, "currentMetrics": [{"type": "Resource", "resource": {
-             "name": "cpu", "current": {"averageUtilization": 12}}}]}},
-    ]
-}  # fmt: skip
+from .cli_fakes import HPAS, NODES, WORKLOADS, install_fakes, make_checkout, runtime
 
 
 @pytest.fixture

@@ -15,21 +15,11 @@ from generator.cli.errors import OrchestratorError
 from generator.cli.images import ImagePlan, save_plan
 from generator.cli.settings import Settings
 
-from .cli_fakes import FakeDocker, install_fakes, make_checkout, runtime
+from .cli_fakes import WORKLOADS, FakeDocker, install_fakes, make_checkout, runtime
 
 KUBECONFIG = (
     "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: default\n"
 )
-WORKLOADS = {
-    "items": [
-        {"kind": "Deployment", "metadata": {"name": "api-gateway"},
-         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "api-gateway"}}},
-         "status": {"readyReplicas": 1}},
-        {"kind": "StatefulSet", "metadata": {"name": "billing-app"},
-         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "billing-app"}}},
-         "status": {"readyReplicas": 0}},
-    ]
-}  # fmt: skip
 HELM_STATUS = {
     "name": "movies",
     "namespace": "microservices",
