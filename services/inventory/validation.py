@@ -75,6 +75,7 @@ def parse_title_filter(value: str | None) -> str | None:
         return None
     if len(value) > MAX_TITLE or not storable(value):
         raise falcon.HTTPBadRequest(
-            title="Invalid filter", description=f"title must be at most {MAX_TITLE} characters"
+            title="Invalid filter",
+            description=f"title must be at most {MAX_TITLE} characters, without NUL characters",
         )
     return value
