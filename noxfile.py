@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "cli", "chart"]
+nox.options.sessions = ["lint", "tests", "cli", "chart", "faults"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -86,3 +86,13 @@ def bench(session: nox.Session) -> None:
         session.run("apt-get", "install", "-y", "-qq", *missing, external=True)
     session.install("-e", ".[test]")
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def faults(session: nox.Session) -> None:
+    """Fault injection: billing SIGKILLed, broker and database connections cut, poison
+    messages, two consumers, hung inventory, schemathesis and hypothesis fuzzing, against the
+    real PostgreSQL and RabbitMQ; writes faults/results/latest.{md,json} (~6 min, run by CI).
+    `nox -s faults -- --quick` for smaller loads, `-- poison broker-cut` for some scenarios."""
+    session.install("-e", ".[test]", "schemathesis>=4.3,<5", "hypothesis>=6.100")
+    session.run("python", "-m", "faults", *session.posargs)

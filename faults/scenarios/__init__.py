@@ -1,0 +1,1 @@
+"""One module per scenario; each exposes NAME, CLAIM and run(ctx) -> Result."""

@@ -1,0 +1,118 @@
+"""Schemathesis against the OpenAPI document the gateway itself serves."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode, checks
+from schemathesis.core.failures import FailureGroup
+
+from faults.context import Context
+from faults.result import Result
+from faults.stack import FaultStack
+
+NAME = "gateway-fuzz"
+CLAIM = (
+    "Schemathesis loads `/api/openapi.json` from the running gateway and sends every "
+    "operation generated requests, valid and invalid by the document: no answer is a 500, "
+    "every answer matches the document (status, content type, headers, body schema), "
+    "invalid requests are refused with 4xx, and every order answered 200 is stored once."
+)
+
+
+# "Every answer matches the document": a failure of these fails the scenario.
+ANSWER_CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+]
+# Does the service accept exactly what the document allows? Also failures: a document that
+# says more or less than the service does misleads every client generated from it.
+INPUT_CHECKS = [checks.positive_data_acceptance, checks.negative_data_rejection]
+
+
+def _input_checks(response: schemathesis.Response) -> list[checks.CheckFunction]:
+    # 413 and 415 refuse a body before its content is read: a rejection all the same, though
+    # schemathesis only counts 400/422-style codes as one.
+    return [] if response.status_code in (413, 415) else INPUT_CHECKS
+
+
+class Findings:
+    def __init__(self) -> None:
+        self.statuses: Counter[int] = Counter()
+        self.order_ids: set[str] = set()
+        self.problems: Counter[tuple[str, str]] = Counter()
+        self.examples: dict[str, str] = {}
+
+    def record(self, case: schemathesis.Case, response: schemathesis.Response) -> None:
+        self.statuses[response.status_code] += 1
+        if case.operation.path == "/api/billing" and response.status_code == 200:
+            self.order_ids.add(response.json()["order_id"])
+        for kind, chosen in (("answer", ANSWER_CHECKS), ("input", _input_checks(response))):
+            try:
+                case.validate_response(response, checks=chosen)
+            except (AssertionError, FailureGroup) as group:  # one failed check, or several
+                for failure in getattr(group, "exceptions", [group]):
+                    title = getattr(failure, "title", None) or str(failure).splitlines()[0]
+                    self.problems[(kind, f"{case.operation.label}: {title[:160]}")] += 1
+                    self.examples.setdefault(title, _reproduce(case, response))
+
+
+def _reproduce(case: schemathesis.Case, response: schemathesis.Response) -> str:
+    body = repr(getattr(case, "body", None))[:200]
+    answer = f"{response.status_code} {response.text[:200]}"
+    return f"{case.method} {case.formatted_path} {body} -> {answer}"
+
+
+def run(ctx: Context) -> Result:
+    result = Result(NAME, CLAIM)
+    stack = FaultStack.create(ctx.workdir / NAME).start()
+    try:
+        findings = _fuzz(stack.gateway.url, examples=ctx.scale(150, 40), replay=ctx.seed)
+        stack.settle()
+        stored = {row[0] for row in stack.stack.billing_db.query("SELECT message_id FROM orders")}
+        result.count_statuses(findings.statuses)
+        result.figures.sent = sum(findings.statuses.values())
+        result.figures.acknowledged = len(findings.order_ids)
+        result.figures.stored = stack.stored_count()
+        result.figures.lost = len(findings.order_ids - stored)
+        result.expect(findings.statuses[500] == 0, f"{findings.statuses[500]} answers were 500")
+        result.expect(not result.figures.lost, f"{result.figures.lost} orders answered 200 lost")
+        result.expect(result.figures.acknowledged > 0, "no valid order was generated")
+        for (kind, problem), count in findings.problems.most_common(10):
+            result.failures.append(f"{count}x {kind}: {problem}")
+        result.notes.extend(f"example of {t}: {e}" for t, e in findings.examples.items())
+    finally:
+        stack.destroy()
+    return result
+
+
+def _fuzz(base_url: str, *, examples: int, replay: int) -> Findings:
+    schema = schemathesis.openapi.from_url(f"{base_url}/api/openapi.json")
+    findings = Findings()
+    session = requests.Session()
+    budget = settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    for operation in schema.get_all_operations():
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            strategy = operation.ok().as_strategy(generation_mode=mode)
+
+            def send(case: schemathesis.Case) -> None:
+                response = case.call(base_url=base_url, session=session, timeout=15)
+                findings.record(case, response)
+
+            # An operation with nothing to send (DELETE /api/movies) has no invalid variant.
+            with contextlib.suppress(Unsatisfiable):
+                budget(seed(replay)(given(strategy)(send)))()
+    return findings
