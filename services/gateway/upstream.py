@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-import socket
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,10 +19,14 @@ from urllib3.response import HTTPResponse
 
 from services.common.errors import DependencyTimeout, DependencyUnavailable
 from services.gateway.config import UpstreamSettings
+from services.gateway.deadline import Watchdog
 
 
 class BadUpstream(Exception):
     """Inventory answered with something that is not an HTTP response: answer 502."""
+
+
+_WATCHDOG = Watchdog()
 
 
 class _AnswerDeadline(HTTPConnection):
@@ -41,24 +42,13 @@ class _AnswerDeadline(HTTPConnection):
         budget, sock = self.timeout, self.sock
         if not isinstance(budget, int | float) or sock is None:
             return super().getresponse()
-        late = threading.Event()
-        timer = threading.Timer(budget, _cut, args=(sock, late))
-        timer.daemon = True
-        timer.start()
-        try:
-            return super().getresponse()
-        except Exception as error:
-            if late.is_set():  # urllib3 turns a socket timeout from here into a read timeout
-                raise TimeoutError(f"no complete answer within {budget} s") from error
-            raise
-        finally:
-            timer.cancel()
-
-
-def _cut(sock: socket.socket, late: threading.Event) -> None:
-    late.set()
-    with contextlib.suppress(OSError):  # already closed: nothing left to cut
-        sock.shutdown(socket.SHUT_RDWR)
+        with _WATCHDOG.guard(sock, budget) as late:
+            try:
+                return super().getresponse()
+            except Exception as error:
+                if late.is_set():  # urllib3 turns a socket timeout from here into a read timeout
+                    raise TimeoutError(f"no complete answer within {budget} s") from error
+                raise
 
 
 def _with_answer_deadline(base: type[Any]) -> Any:
