@@ -109,6 +109,7 @@ class BillingConsumer:
                 channel,
                 [queue],
                 on_message=self._receive,
+                on_decode_error=self._receive_undecodable,
                 prefetch_count=self._settings.prefetch,
             )
             with consumer:
@@ -120,6 +121,12 @@ class BillingConsumer:
 
     def _receive(self, message: Message) -> None:
         # A method, not a bound list.append: _flush swaps the list out from under it.
+        self._pending.append(message)
+
+    def _receive_undecodable(self, message: Message, error: Exception) -> None:
+        # kombu could not unpack it (an unknown or broken `compression` header). Raising, as
+        # kombu does by default, crashed billing on every redelivery of that one message and
+        # stopped every order behind it; _decode sends it to the dead-letter queue instead.
         self._pending.append(message)
 
     def _loop(self, connection: Connection, dead_letters: Producer, stop: threading.Event) -> None:
@@ -192,6 +199,8 @@ class BillingConsumer:
 
 
 def _decode(message: Message) -> Delivery:
+    if message.errors:  # set by kombu when it could not unpack the body
+        return Delivery(message, None, f"cannot unpack the message: {message.errors[0][1]!r}")
     try:
         order = parse_order_message(message.body)
     except InvalidOrder as error:
