@@ -16,12 +16,21 @@ from faults.stack import FaultStack, wait_for
 NAME = "poison"
 CLAIM = (
     "Messages no order can come from (not JSON, bad UTF-8, wrong types, missing fields, out "
-    "of range, too precise, huge, deeply nested) are published straight onto the queue "
+    "of range, too precise, huge, deeply nested, compressed by an unknown or broken codec) "
+    "are published straight onto the queue "
     "between good ones: each poison message ends up in `<queue>.dead`, every good one is "
     "stored once, and the consumer keeps going."
 )
 
 _NESTED = b"[" * 100_000 + b"]" * 100_000
+
+
+# Envelopes kombu itself cannot open: it decompresses by the `compression` header before
+# billing ever sees the body.
+POISON_HEADERS: list[tuple[bytes, dict[str, str]]] = [
+    (json.dumps(order_body(1)).encode(), {"compression": "application/x-unknown"}),
+    (b"not zlib data", {"compression": "application/x-gzip"}),
+]
 
 
 def poison_bodies() -> list[bytes]:
@@ -70,7 +79,7 @@ def run(ctx: Context) -> Result:
     result = Result(NAME, CLAIM)
     stack = FaultStack.create(ctx.workdir / NAME).start()
     try:
-        poison = poison_bodies()
+        poison = [(body, {}) for body in poison_bodies()] + POISON_HEADERS
         rounds = ctx.scale(20, 5)
         good = _publish(stack, poison, rounds)
         expected_dead = len(poison) * rounds
@@ -96,15 +105,17 @@ def run(ctx: Context) -> Result:
     return result
 
 
-def _publish(stack: FaultStack, poison: list[bytes], rounds: int) -> list[int]:
+def _publish(
+    stack: FaultStack, poison: list[tuple[bytes, dict[str, str]]], rounds: int
+) -> list[int]:
     """Publishes the poison with a good order after each; returns the good orders' user ids."""
     good: list[int] = []
     with stack.vhost.connect() as conn:
         producer = Producer(conn.channel())
         for round_ in range(rounds):
-            for index, body in enumerate(poison):
+            for index, (body, headers) in enumerate(poison):
                 user_id = 1 + round_ * len(poison) + index
-                _send(producer, stack.queue, body)
+                _send(producer, stack.queue, body, headers=headers)
                 message_id = uuid.uuid4().hex
                 good_body = json.dumps(order_body(user_id)).encode()
                 # The good order twice under one id: a redelivery must not make a second row.
@@ -114,7 +125,14 @@ def _publish(stack: FaultStack, poison: list[bytes], rounds: int) -> list[int]:
     return good
 
 
-def _send(producer: Producer, queue: str, body: bytes, message_id: str | None = None) -> None:
+def _send(
+    producer: Producer,
+    queue: str,
+    body: bytes,
+    message_id: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> None:
     producer.publish(
         body,
         routing_key=queue,
@@ -123,6 +141,7 @@ def _send(producer: Producer, queue: str, body: bytes, message_id: str | None = 
         content_encoding="utf-8",
         delivery_mode=2,
         message_id=message_id or uuid.uuid4().hex,
+        headers=headers or {},
         retry=False,
     )
 
