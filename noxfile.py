@@ -95,4 +95,5 @@ def faults(session: nox.Session) -> None:
     real PostgreSQL and RabbitMQ; writes faults/results/latest.{md,json} (~6 min, run by CI).
     `nox -s faults -- --quick` for smaller loads, `-- poison broker-cut` for some scenarios."""
     session.install("-e", ".[test]", "schemathesis>=4.3,<5", "hypothesis>=6.100")
+    session.run("pytest", "tests/faults", "-q")  # the suite's own judge first
     session.run("python", "-m", "faults", *session.posargs)
