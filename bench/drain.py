@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pg8000.native import Connection
 
+from bench import cpu
 from bench.broker_load import publish_pipelined
 from bench.memory import PeakRss
 from bench.wrk import BenchError
@@ -23,6 +24,7 @@ class DrainResult:
     orders: int
     seconds: float
     backlog_publish_per_s: float
+    cpu_us_per_order: dict[str, int]
 
     @property
     def orders_per_s(self) -> float:
@@ -34,6 +36,7 @@ class DrainResult:
             "seconds": round(self.seconds, 3),
             "orders_per_s": round(self.orders_per_s, 1),
             "backlog_publish_per_s": round(self.backlog_publish_per_s, 1),
+            "cpu_us_per_order": self.cpu_us_per_order,
         }
 
 
@@ -50,13 +53,18 @@ def drain(stack: Stack, peaks: PeakRss) -> DrainResult:
     # One connection for all the polling: a new one per poll would fork a backend each time.
     conn = pg(stack.billing_db.name)
     try:
+        pids = {"billing": stack.billing.pid}
+        servers = ("postgres", "rabbitmq")
+        cpu_before = cpu.snapshot(pids, servers)
         started, already = time.perf_counter(), _count(conn)
         with peaks.sampling([stack.billing]):
             finished = _wait_for_rows(conn, BACKLOG)
+        used = cpu.spent(cpu_before, cpu.snapshot(pids, servers))
     finally:
         conn.close()
     _check_exactly_once(stack)
-    return DrainResult(BACKLOG - already, finished - started, publish_rate)
+    stored = BACKLOG - already
+    return DrainResult(stored, finished - started, publish_rate, cpu.per_unit_us(used, stored))
 
 
 def _count(conn: Connection) -> int:

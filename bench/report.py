@@ -8,7 +8,7 @@ from typing import Any
 
 from bench.targets import ORDERS, Target, evaluate
 
-SEP = "|---|---|---|---|---|---|---|"
+SEP = "|---|---|---|---|---|---|---|---|"
 
 
 def write(results: dict[str, Any], folder: Path) -> str:
@@ -35,11 +35,14 @@ def render(results: dict[str, Any], targets: list[Target]) -> str:
 
 
 def _header(meta: dict[str, Any]) -> str:
-    load = ", ".join(str(x) for x in meta["load_average_at_start"])
+    start = ", ".join(str(x) for x in meta["load_average_at_start"])
+    end = ", ".join(str(x) for x in meta.get("load_average_at_end", []))
     return (
-        f"Run {meta['when']} on {meta['cores']} cores (load average at start: {load}); "
-        f"wrk, 1 thread, {meta['connections']} connections, {meta['seconds_per_load']} s per "
-        f"load after a 2 s warm-up; whole run {meta.get('wall_seconds', '?')} s."
+        f"Run {meta['when']} on {meta['cores']} cores, load average {start} at start and "
+        f"{end} at the end (1, 5, 15 min). wrk, 1 thread, {meta['connections']} connections, "
+        f"2 s warm-up; reads alternate gateway and inventory in {meta['rounds']} rounds "
+        f"({meta['seconds_per_load']} s per side in all): req/s over all rounds, p50/p99 and "
+        f"the ratio are the medians of the rounds. Whole run {meta.get('wall_seconds', '?')} s."
     )
 
 
@@ -56,7 +59,8 @@ def _http(http: dict[str, Any], ceilings: dict[str, Any]) -> str:
     selects = ceilings["postgres"]["pk_selects_per_s"]
     confirms = ceilings["rabbitmq"]["confirm_pipelined_per_s"]
     rows = [
-        "| request | served by | req/s | p50 ms | p99 ms | errors | of its ceiling |",
+        "| request | served by | req/s | p50 ms | p99 ms | errors | of its ceiling "
+        "| CPU µs per request |",
         SEP,
     ]
     for name, sides in http.items():
@@ -65,15 +69,19 @@ def _http(http: dict[str, Any], ceilings: dict[str, Any]) -> str:
             if side in sides:
                 rows.append(_http_row(name, side, sides[side], ceiling))
         if "ratio" in sides:
-            rows.append(f"| {name} | gateway/inventory | {sides['ratio']:.2f} | | | | |")
+            rows.append(f"| {name} | gateway/inventory | {sides['ratio']:.2f} | | | | | |")
     return "\n".join(rows)
 
 
 def _http_row(name: str, side: str, r: dict[str, Any], ceiling: float) -> str:
     return (
         f"| {name} | {side} | {_num(r['rps'])} | {r['p50_ms']} | {r['p99_ms']} | "
-        f"{r['errors']} | {r['rps'] / ceiling:.3f} |"
+        f"{r['errors']} | {r['rps'] / ceiling:.3f} | {_cpu(r['cpu_us_per_request'])} |"
     )
+
+
+def _cpu(per_unit: dict[str, int]) -> str:
+    return ", ".join(f"{name} {us}" for name, us in per_unit.items() if us)
 
 
 def _drain(drain: dict[str, Any], pg: dict[str, Any]) -> str:
@@ -81,11 +89,11 @@ def _drain(drain: dict[str, Any], pg: dict[str, Any]) -> str:
     return "\n".join(
         [
             "| billing drain | orders | seconds | orders/s | of batched-insert ceiling "
-            "| of single-insert ceiling |",
-            "|---|---|---|---|---|---|",
+            "| of single-insert ceiling | CPU µs per order |",
+            "|---|---|---|---|---|---|---|",
             f"| 10,000 queued, billing stopped, then started | {drain['orders']} | "
             f"{drain['seconds']} | {_num(rate)} | {rate / pg['batched_rows_per_s']:.3f} | "
-            f"{rate / pg['single_inserts_per_s']:.1f} |",
+            f"{rate / pg['single_inserts_per_s']:.1f} | {_cpu(drain['cpu_us_per_order'])} |",
         ]
     )
 

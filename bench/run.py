@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import broker_load, pg_ceiling
+from bench import broker_load, cpu, pg_ceiling
 from bench.drain import drain
 from bench.http_load import CONNECTIONS, Case, measure, order_case, seed_movies, warm
 from bench.memory import PeakRss, rss_now
@@ -18,6 +20,7 @@ from tests.support.backends import check_reachable
 from tests.support.stack import Stack
 
 IDLE_SETTLE_SECONDS = 2
+ROUNDS = 3
 CEILING_SECONDS = 4
 
 
@@ -37,6 +40,7 @@ def run(seconds: int) -> dict[str, Any]:
             stack.destroy()
     results["ceilings"] = _ceilings()
     results["meta"]["wall_seconds"] = round(time.monotonic() - started, 1)
+    results["meta"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return results
 
 
@@ -60,30 +64,66 @@ def _service_phases(stack: Stack, seconds: int) -> dict[str, Any]:
 
 
 def _compare(stack: Stack, case: Case, seconds: int, peaks: PeakRss) -> dict[str, Any]:
+    """Gateway and inventory in alternating rounds, so that a burst of load from elsewhere on
+    the machine hits both sides of the ratio rather than one."""
+    per_round = max(1, round(seconds / ROUNDS))
+    pids = {"gateway": stack.gateway.pid, "inventory": stack.inventory.pid}
+    sides = {
+        "inventory": _Side(stack.inventory.url, ("postgres",)),
+        "gateway": _Side(stack.gateway.url, ("postgres",)),
+    }
     with peaks.sampling([stack.gateway, stack.inventory]):
-        warm(stack.inventory.url, case)
-        direct = measure(stack.inventory.url, case, seconds)
-        warm(stack.gateway.url, case)
-        proxied = measure(stack.gateway.url, case, seconds)
+        for side in sides.values():
+            warm(side.url, case)
+        for _ in range(ROUNDS):
+            for side in sides.values():
+                side.run(case, per_round, pids)
+    pairs = zip(sides["inventory"].rounds, sides["gateway"].rounds, strict=True)
+    ratios = [gw.rps / inv.rps for inv, gw in pairs if inv.rps]
     return {
-        "gateway": proxied.as_dict(),
-        "inventory": direct.as_dict(),
-        "ratio": round(proxied.rps / direct.rps, 3) if direct.rps else 0.0,
+        **{name: side.summary() for name, side in sides.items()},
+        "ratio": round(statistics.median(ratios), 3),
+        "ratio_by_round": [round(r, 3) for r in ratios],
     }
 
 
+@dataclass
+class _Side:
+    """One side of a comparison: its rounds and the CPU the path spent on them."""
+
+    url: str
+    servers: tuple[str, ...]
+    rounds: list[LoadResult] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    def run(self, case: Case, seconds: int, pids: dict[str, int]) -> None:
+        before = cpu.snapshot(pids, self.servers)
+        self.rounds.append(measure(self.url, case, seconds))
+        for name, used in cpu.spent(before, cpu.snapshot(pids, self.servers)).items():
+            self.cpu[name] = self.cpu.get(name, 0.0) + used
+
+    def summary(self) -> dict[str, Any]:
+        total = LoadResult.combine(self.rounds)
+        return {
+            **total.as_dict(),
+            "p99_ms_by_round": [r.p99_ms for r in self.rounds],
+            "cpu_us_per_request": cpu.per_unit_us(self.cpu, total.requests),
+        }
+
+
 def _orders(stack: Stack, seconds: int, peaks: PeakRss) -> dict[str, Any]:
-    case = order_case()
+    case, gateway = order_case(), _Side(stack.gateway.url, ("rabbitmq",))
     with peaks.sampling([stack.gateway]):
-        warm(stack.gateway.url, case)
+        warm(gateway.url, case)
         broker_load.purge_queue(stack.queue.name)
-        result: LoadResult = measure(stack.gateway.url, case, seconds)
+        gateway.run(case, seconds, {"gateway": stack.gateway.pid})
+    result = gateway.rounds[0]
     # Every 200 was confirmed by the broker, so each counted request must be in the queue
     # (a few more may be: wrk does not count the answers still in flight when it stops).
     queued = stack.queue.depth()
     if queued < result.requests - result.errors:
         raise BenchError(f"{result.requests} orders answered 200 but only {queued} are queued")
-    return {"gateway": {**result.as_dict(), "queued": queued}}
+    return {"gateway": {**gateway.summary(), "queued": queued}}
 
 
 def _ceilings() -> dict[str, Any]:
@@ -100,4 +140,5 @@ def _meta(seconds: int) -> dict[str, Any]:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "seconds_per_load": seconds,
         "connections": CONNECTIONS,
+        "rounds": ROUNDS,
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -37,6 +38,19 @@ class LoadResult:
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @classmethod
+    def combine(cls, rounds: list[LoadResult]) -> LoadResult:
+        """Rounds of one load as one: summed counts, median latencies (one noisy round on a
+        shared machine should not decide the figure)."""
+        return cls(
+            requests=sum(r.requests for r in rounds),
+            seconds=sum(r.seconds for r in rounds),
+            p50_ms=statistics.median(r.p50_ms for r in rounds),
+            p99_ms=statistics.median(r.p99_ms for r in rounds),
+            max_ms=max(r.max_ms for r in rounds),
+            errors=sum(r.errors for r in rounds),
+        )
 
     def as_dict(self) -> dict[str, float | int]:
         return {
