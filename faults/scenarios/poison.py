@@ -17,9 +17,9 @@ NAME = "poison"
 CLAIM = (
     "Messages no order can come from (not JSON, bad UTF-8, wrong types, missing fields, out "
     "of range, too precise, huge, deeply nested, compressed by an unknown or broken codec) "
-    "are published straight onto the queue "
-    "between good ones: each poison message ends up in `<queue>.dead`, every good one is "
-    "stored once, and the consumer keeps going."
+    "are published straight onto the queue between good ones: each poison message ends up "
+    "in `<queue>.dead` with its reason, every good one is stored once, and the consumer "
+    "keeps going."
 )
 
 _NESTED = b"[" * 100_000 + b"]" * 100_000
@@ -99,6 +99,7 @@ def run(ctx: Context) -> Result:
             f"{rounds} rounds of {len(poison)} poison messages, each followed by a good one and "
             "a redelivered copy of it (same message id); 'sent' counts both kinds, '200' the good"
         )
+        _check_reasons(stack, result, expected_dead)
         _check_still_consuming(stack, result)
     finally:
         stack.destroy()
@@ -144,6 +145,20 @@ def _send(
         headers=headers or {},
         retry=False,
     )
+
+
+def _check_reasons(stack: FaultStack, result: Result, expected: int) -> None:
+    """Every dead letter says why it is there, so that someone can act on it."""
+    unexplained = 0
+    with stack.vhost.connect() as conn:
+        channel = conn.channel()
+        for _ in range(expected):  # bounded: exactly what was dead-lettered
+            message = channel.basic_get(queue=f"{stack.queue}.dead", no_ack=True)
+            if message is None:
+                break
+            headers = message.headers or {}
+            unexplained += not headers.get("x-dead-letter-reason")
+    result.expect(unexplained == 0, f"{unexplained} dead letters without a reason")
 
 
 def _check_still_consuming(stack: FaultStack, result: Result) -> None:
