@@ -19,7 +19,8 @@ from faults.stack import FaultStack
 NAME = "gateway-fuzz"
 CLAIM = (
     "Schemathesis loads `/api/openapi.json` from the running gateway and sends every "
-    "operation generated requests, valid and invalid by the document: no answer is a 500, "
+    "operation generated requests, valid and invalid by the document (the movie operations "
+    "also straight to inventory, which serves the same paths): no answer is a 500, "
     "every answer matches the document (status, content type, headers, body schema), "
     "invalid requests are refused with 4xx, and every order answered 200 is stored once."
 )
@@ -75,7 +76,24 @@ def run(ctx: Context) -> Result:
     result = Result(NAME, CLAIM)
     stack = FaultStack.create(ctx.workdir / NAME).start()
     try:
-        findings = _fuzz(stack.gateway.url, examples=ctx.scale(150, 40), replay=ctx.seed)
+        findings = Findings()
+        document = f"{stack.gateway.url}/api/openapi.json"
+        examples = ctx.scale(150, 40)
+        _fuzz(findings, document, stack.gateway.url, examples=examples, replay=ctx.seed)
+        through_gateway = sum(findings.statuses.values())
+        # Inventory serves the same movie paths and must hold to the same document.
+        _fuzz(
+            findings,
+            document,
+            stack.inventory.url,
+            examples=examples // 2,
+            replay=ctx.seed,
+            prefix="/api/movies",
+        )
+        result.notes.append(
+            f"{through_gateway} requests to the gateway, "
+            f"{sum(findings.statuses.values()) - through_gateway} straight to inventory"
+        )
         stack.settle()
         stored = {row[0] for row in stack.stack.billing_db.query("SELECT message_id FROM orders")}
         result.count_statuses(findings.statuses)
@@ -94,9 +112,17 @@ def run(ctx: Context) -> Result:
     return result
 
 
-def _fuzz(base_url: str, *, examples: int, replay: int) -> Findings:
-    schema = schemathesis.openapi.from_url(f"{base_url}/api/openapi.json")
-    findings = Findings()
+def _fuzz(
+    findings: Findings,
+    document: str,
+    base_url: str,
+    *,
+    examples: int,
+    replay: int,
+    prefix: str = "/",
+) -> None:
+    """Sends every operation under `prefix` in `document` to `base_url`, valid and invalid."""
+    schema = schemathesis.openapi.from_url(document)
     session = requests.Session()
     budget = settings(
         max_examples=examples,
@@ -104,9 +130,10 @@ def _fuzz(base_url: str, *, examples: int, replay: int) -> Findings:
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    for operation in schema.get_all_operations():
+    operations = [op.ok() for op in schema.get_all_operations()]
+    for operation in (op for op in operations if op.path.startswith(prefix)):
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            strategy = operation.ok().as_strategy(generation_mode=mode)
+            strategy = operation.as_strategy(generation_mode=mode)
 
             def send(case: schemathesis.Case) -> None:
                 response = case.call(base_url=base_url, session=session, timeout=15)
@@ -115,4 +142,3 @@ def _fuzz(base_url: str, *, examples: int, replay: int) -> Findings:
             # An operation with nothing to send (DELETE /api/movies) has no invalid variant.
             with contextlib.suppress(Unsatisfiable):
                 budget(seed(replay)(given(strategy)(send)))()
-    return findings
