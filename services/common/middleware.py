@@ -67,5 +67,7 @@ class AccessLogMiddleware:
                     "path": req.path,
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
+                    # What a resource wants on its request's line (an order's message id).
+                    **getattr(req.context, "log_fields", {}),
                 },
             )

@@ -86,10 +86,9 @@ class BillingResource:
         self._publisher.publish(
             order.to_message(), message_id=message_id, request_id=req.context.request_id
         )
-        log.info(
-            "order queued",
-            extra={"request_id": req.context.request_id, "message_id": message_id},
-        )
+        # On the request's access-log line, not a line of its own: a second line per order
+        # was 7% of the gateway's CPU per order (py-spy), and says nothing the first can't.
+        req.context.log_fields = {"message_id": message_id}
         resp.media = {"message": "order queued", "order_id": message_id, **order.to_json()}
 
 
