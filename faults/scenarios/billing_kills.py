@@ -27,7 +27,7 @@ def run(ctx: Context) -> Result:
     rng.shuffle(plan)
     stack = FaultStack.create(ctx.workdir / NAME).start()
     try:
-        flow = Flow(order_sender(stack.gateway.url), total=5000, rate=150, workers=8).start()
+        flow = Flow(order_sender(stack.gateway.url), total=5000, rate=125, workers=8).start()
         done: list[str] = []
         for signal_name in plan:
             if flow.done:

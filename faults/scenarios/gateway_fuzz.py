@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections import Counter
+from decimal import Decimal
 
 import requests
 import schemathesis
@@ -39,10 +41,24 @@ ANSWER_CHECKS = [
 INPUT_CHECKS = [checks.positive_data_acceptance, checks.negative_data_rejection]
 
 
-def _input_checks(response: schemathesis.Response) -> list[checks.CheckFunction]:
+def _input_checks(
+    case: schemathesis.Case, response: schemathesis.Response
+) -> list[checks.CheckFunction]:
     # 413 and 415 refuse a body before its content is read: a rejection all the same, though
     # schemathesis only counts 400/422-style codes as one.
-    return [] if response.status_code in (413, 415) else INPUT_CHECKS
+    if response.status_code in (413, 415) or _float_artifact(case.body):
+        return []
+    return INPUT_CHECKS
+
+
+def _float_artifact(body: object) -> bool:
+    """jsonschema checks `multipleOf: 0.01` in binary floats, so 7091553447.610001 passes it
+    although, as sent, it has six decimal places and the gateway rightly refuses it."""
+    amount = body.get("total_amount") if isinstance(body, dict) else None
+    if not isinstance(amount, float) or not math.isfinite(amount):
+        return False
+    exponent = Decimal(repr(amount)).as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -2
 
 
 class Findings:
@@ -56,7 +72,7 @@ class Findings:
         self.statuses[response.status_code] += 1
         if case.operation.path == "/api/billing" and response.status_code == 200:
             self.order_ids.add(response.json()["order_id"])
-        for kind, chosen in (("answer", ANSWER_CHECKS), ("input", _input_checks(response))):
+        for kind, chosen in (("answer", ANSWER_CHECKS), ("input", _input_checks(case, response))):
             try:
                 case.validate_response(response, checks=chosen)
             except (AssertionError, FailureGroup) as group:  # one failed check, or several
