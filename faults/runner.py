@@ -18,6 +18,7 @@ SCENARIOS = {
     "parser-fuzz": "parser_fuzz",
     "poison": "poison",
     "hung-inventory": "hung_inventory",
+    "slow-clients": "slow_clients",
     "billing-sigkill": "billing_kills",
     "broker-cut": "broker_cut",
     "db-terminate": "db_terminate",
