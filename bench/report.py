@@ -40,9 +40,10 @@ def _header(meta: dict[str, Any]) -> str:
     return (
         f"Run {meta['when']} on {meta['cores']} cores, load average {start} at start and "
         f"{end} at the end (1, 5, 15 min). wrk, 1 thread, {meta['connections']} connections, "
-        f"2 s warm-up; reads alternate gateway and inventory in {meta['rounds']} rounds "
-        f"({meta['seconds_per_load']} s per side in all): req/s over all rounds, p50/p99 and "
-        f"the ratio are the medians of the rounds. Whole run {meta.get('wall_seconds', '?')} s."
+        f"2 s warm-up; reads alternate gateway and inventory in {meta['rounds']} rounds of "
+        f"{meta['seconds_per_round']} s a side (req/s over all rounds; p50, p99 and the ratio "
+        f"are medians of the rounds), orders load {meta['seconds_per_load']} s. "
+        f"Whole run {meta.get('wall_seconds', '?')} s."
     )
 
 

@@ -66,7 +66,7 @@ def _service_phases(stack: Stack, seconds: int) -> dict[str, Any]:
 def _compare(stack: Stack, case: Case, seconds: int, peaks: PeakRss) -> dict[str, Any]:
     """Gateway and inventory in alternating rounds, so that a burst of load from elsewhere on
     the machine hits both sides of the ratio rather than one."""
-    per_round = max(1, round(seconds / ROUNDS))
+    per_round = _per_round(seconds)
     pids = {"gateway": stack.gateway.pid, "inventory": stack.inventory.pid}
     sides = {
         "inventory": _Side(stack.inventory.url, ("postgres",)),
@@ -133,6 +133,10 @@ def _ceilings() -> dict[str, Any]:
     }
 
 
+def _per_round(seconds: int) -> int:
+    return max(1, round(seconds / ROUNDS))
+
+
 def _meta(seconds: int) -> dict[str, Any]:
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -141,4 +145,5 @@ def _meta(seconds: int) -> dict[str, Any]:
         "seconds_per_load": seconds,
         "connections": CONNECTIONS,
         "rounds": ROUNDS,
+        "seconds_per_round": _per_round(seconds),
     }
