@@ -92,7 +92,7 @@ def bench(session: nox.Session) -> None:
 def faults(session: nox.Session) -> None:
     """Fault injection: billing SIGKILLed, broker and database connections cut, poison
     messages, two consumers, hung inventory, schemathesis and hypothesis fuzzing, against the
-    real PostgreSQL and RabbitMQ; writes faults/results/latest.{md,json} (~6 min, run by CI).
+    real PostgreSQL and RabbitMQ; writes faults/results/latest.{md,json} (~4 min, run by CI).
     `nox -s faults -- --quick` for smaller loads, `-- poison broker-cut` for some scenarios."""
     session.install("-e", ".[test]", "schemathesis>=4.3,<5", "hypothesis>=6.100")
     session.run("pytest", "tests/faults", "-q")  # the suite's own judge first
