@@ -70,7 +70,10 @@ def _http(http: dict[str, Any], ceilings: dict[str, Any]) -> str:
             if side in sides:
                 rows.append(_http_row(name, side, sides[side], ceiling))
         if "ratio" in sides:
-            rows.append(f"| {name} | gateway/inventory | {sides['ratio']:.2f} | | | | | |")
+            cpu_ratio = f"x{sides['path_cpu_ratio']} through the gateway"
+            rows.append(
+                f"| {name} | gateway/inventory | {sides['ratio']:.2f} | | | | | {cpu_ratio} |"
+            )
     return "\n".join(rows)
 
 

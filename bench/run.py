@@ -80,10 +80,15 @@ def _compare(stack: Stack, case: Case, seconds: int, peaks: PeakRss) -> dict[str
                 side.run(case, per_round, pids)
     pairs = zip(sides["inventory"].rounds, sides["gateway"].rounds, strict=True)
     ratios = [gw.rps / inv.rps for inv, gw in pairs if inv.rps]
+    summaries = {name: side.summary() for name, side in sides.items()}
+    path_cpu = {name: sum(s["cpu_us_per_request"].values()) for name, s in summaries.items()}
     return {
-        **{name: side.summary() for name, side in sides.items()},
+        **summaries,
         "ratio": round(statistics.median(ratios), 3),
         "ratio_by_round": [round(r, 3) for r in ratios],
+        # How much more CPU a request costs through the gateway: what the ratio would be
+        # bound by on a machine with nothing else running, whatever else runs now.
+        "path_cpu_ratio": round(path_cpu["gateway"] / path_cpu["inventory"], 2),
     }
 
 
