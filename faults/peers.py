@@ -3,13 +3,13 @@ and a peer that answers one byte at a time."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
-import time
 
-from tests.support.peers import Listener
+from tests.support.peers import Trickler
 from tests.support.tcp_proxy import TcpProxy
+
+__all__ = ["FreezableRelay", "Trickler"]
 
 FREEZE_LIMIT_SECONDS = 120.0  # a frozen relay lets bytes through again after this, whatever
 
@@ -46,22 +46,3 @@ class _Gate:
 
     def shutdown(self, how: int) -> None:
         self._sink.shutdown(how)
-
-
-class Trickler(Listener):
-    """Reads the request, then sends a valid response one byte every `gap` seconds: each
-    byte arrives well within a read timeout, the whole answer never does."""
-
-    RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]"
-
-    def __init__(self, gap: float = 0.25) -> None:
-        self._gap = gap
-        super().__init__()
-
-    def handle(self, client: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            client.recv(65536)
-            for byte in self.RESPONSE:  # bounded: a few dozen bytes
-                client.sendall(bytes([byte]))
-                time.sleep(self._gap)
-            client.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 from tests.support.processes import free_port
 
@@ -59,4 +60,23 @@ class GarbageServer(Listener):
         with contextlib.suppress(OSError):
             client.recv(65536)
             client.sendall(b"this is not HTTP at all\r\n\r\n")
+            client.close()
+
+
+class Trickler(Listener):
+    """Reads the request, then sends a valid response one byte every `gap` seconds: each
+    byte arrives well within a read timeout, the whole answer never does."""
+
+    RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]"
+
+    def __init__(self, gap: float = 0.25) -> None:
+        self._gap = gap
+        super().__init__()
+
+    def handle(self, client: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            client.recv(65536)
+            for byte in self.RESPONSE:  # bounded: a few dozen bytes
+                client.sendall(bytes([byte]))
+                time.sleep(self._gap)
             client.close()

@@ -26,7 +26,11 @@ GOOD = {"user_id": 1, "number_of_items": 2, "total_amount": "3.50"}
 
 
 def publish(
-    queue: str, bodies: list[bytes], *, message_ids: list[str | None] | None = None
+    queue: str,
+    bodies: list[bytes],
+    *,
+    message_ids: list[str | None] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
     ids = message_ids or [uuid.uuid4().hex for _ in bodies]
     with broker() as conn:
@@ -41,6 +45,7 @@ def publish(
                 exchange="",
                 delivery_mode=2,
                 content_type="application/json",
+                headers=headers or {},
                 **properties,
             )
 
@@ -189,3 +194,21 @@ def test_stop_returns_promptly_and_leaves_nothing_unacknowledged(run_consumer, f
     assert not running.thread.is_alive()
     stored = rows(fresh_db)
     wait_for(lambda: queue.depth() == 300 - stored)  # the rest went back to the queue
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"compression": "application/x-unknown"}, {"compression": "application/x-gzip"}],
+)
+def test_envelope_kombu_cannot_unpack_is_dead_lettered_not_a_crash(
+    run_consumer, fresh_db, queue, headers
+):
+    # Found by the faults suite: kombu raised inside the loop, billing exited, and the same
+    # message came back after every restart, blocking every order behind it.
+    # A valid order inside: only the envelope is broken, and it must still not be stored.
+    publish(queue.name, [order(user_id=4)], headers=headers)
+    publish(queue.name, [order(user_id=5)])
+    running = run_consumer(fresh_db)
+    wait_for(lambda: running.count("billing_messages_dead_lettered_total") == 1)
+    wait_for(lambda: rows(fresh_db) == 1)
+    assert running.thread.is_alive()

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support.peers import GarbageServer, HungListener
+from tests.support.peers import GarbageServer, HungListener, Trickler
 
 
 @pytest.fixture
@@ -67,3 +67,17 @@ def test_unsupported_methods_are_405_at_the_gateway(make_gateway):
     assert client.simulate_patch("/api/movies/1").status_code == 405
     assert client.simulate_put("/api/movies").status_code == 405
     assert client.simulate_post("/api/movies/1").status_code == 405
+
+
+def test_trickling_inventory_is_504_within_the_whole_answer_budget(make_gateway):
+    # Each byte arrives well inside the read timeout; the whole answer never does. Found by
+    # the faults suite: a per-read timeout held a gateway thread for 18 s here.
+    trickler = Trickler(gap=0.2)
+    try:
+        client = make_gateway(inventory_url=trickler.url, read_timeout=0.6)
+        started = time.monotonic()
+        answer = client.simulate_get("/api/movies")
+        assert answer.status_code == 504
+        assert time.monotonic() - started < 1.5
+    finally:
+        trickler.close()
