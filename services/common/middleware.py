@@ -24,6 +24,10 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+def is_valid_token(value: str) -> bool:
+    return bool(_VALID_ID.match(value))
+
+
 def accept_request_id(value: str | None) -> str:
     if value and _VALID_ID.match(value):
         return value

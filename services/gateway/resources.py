@@ -11,13 +11,14 @@ from urllib.parse import quote
 import falcon
 
 from services.common.bodies import read_bounded, read_json
-from services.common.middleware import REQUEST_ID_HEADER
+from services.common.middleware import REQUEST_ID_HEADER, is_valid_token
 from services.common.orders import InvalidOrder, parse_order
 from services.gateway.publisher import OrderPublisher
 from services.gateway.upstream import BadUpstream, InventoryClient
 
 log = logging.getLogger(__name__)
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 _FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept")
 _FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Allow", "Cache-Control", "ETag", "Location")
 
@@ -82,7 +83,7 @@ class BillingResource:
             order = parse_order(data)
         except InvalidOrder as error:
             raise falcon.HTTPBadRequest(title="Invalid order", description=str(error)) from None
-        message_id = uuid.uuid4().hex
+        message_id = _message_id(req.get_header(IDEMPOTENCY_HEADER), order.user_id)
         self._publisher.publish(
             order.to_message(), message_id=message_id, request_id=req.context.request_id
         )
@@ -90,6 +91,20 @@ class BillingResource:
         # was 7% of the gateway's CPU per order (py-spy), and says nothing the first can't.
         req.context.log_fields = {"message_id": message_id}
         resp.media = {"message": "order queued", "order_id": message_id, **order.to_json()}
+
+
+def _message_id(idempotency_key: str | None, user_id: int) -> str:
+    """A client's Idempotency-Key becomes the message id, so a retry of an order whose 503
+    hid a confirm that was lost (the broker took it) is stored once, not twice. Scoped by
+    user so that two clients' keys never collide."""
+    if idempotency_key is None:
+        return uuid.uuid4().hex
+    if not is_valid_token(idempotency_key):
+        raise falcon.HTTPBadRequest(
+            title="Invalid Idempotency-Key",
+            description="use 1 to 128 of the characters A-Z a-z 0-9 . _ : -",
+        )
+    return f"idem:{user_id}:{idempotency_key}"
 
 
 class OpenApiResource:

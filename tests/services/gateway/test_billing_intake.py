@@ -106,3 +106,24 @@ def test_broker_down_is_503_quickly_and_not_ready(make_gateway):
     assert ready.status_code == 503
     assert ready.json["checks"]["broker"].startswith("failed")
     assert client.simulate_get("/healthz").status_code == 200
+
+
+def test_idempotency_key_becomes_a_per_user_message_id(make_gateway, queue):
+    client = make_gateway()
+    first = client.simulate_post("/api/billing", json=ORDER, headers={"Idempotency-Key": "k-1"})
+    again = client.simulate_post("/api/billing", json=ORDER, headers={"Idempotency-Key": "k-1"})
+    other = client.simulate_post(
+        "/api/billing", json={**ORDER, "user_id": 21}, headers={"Idempotency-Key": "k-1"}
+    )
+    assert first.json["order_id"] == again.json["order_id"] == "idem:20:k-1"
+    assert other.json["order_id"] == "idem:21:k-1"
+    assert take_message(queue.name).properties["message_id"] == "idem:20:k-1"
+
+
+def test_malformed_idempotency_key_is_400_and_not_queued(make_gateway, queue):
+    answer = make_gateway().simulate_post(
+        "/api/billing", json=ORDER, headers={"Idempotency-Key": "has spaces"}
+    )
+    assert answer.status_code == 400
+    assert answer.json["title"] == "Invalid Idempotency-Key"
+    assert queue.depth() == 0

@@ -157,3 +157,16 @@ def test_logs_are_one_json_object_per_line(stack):
         for line in lines:
             entry = json.loads(line)
             assert {"ts", "level", "service", "msg"} <= set(entry)
+
+
+def test_retried_order_with_an_idempotency_key_is_stored_once(api, stack):
+    headers = {"Idempotency-Key": "retry-me-7"}
+    answers = [api("POST", "/api/billing", json=ORDER, headers=headers) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    order_id = answers[0].json()["order_id"]
+    deadline = time.monotonic() + 10
+    query = "SELECT count(*) FROM orders WHERE message_id = :id"
+    while stack.billing_db.scalar(query, id=order_id) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert stack.billing_db.scalar(query, id=order_id) == 1
