@@ -38,8 +38,19 @@ def channel(queue: str) -> Iterator[amqp.Channel]:
         conn.close()
 
 
-def purge_queue(queue: str) -> None:
+def purge_when_settled(queue: str, *, quiet_seconds: float = 0.5, most: float = 10.0) -> None:
+    """Purges once no message arrived for `quiet_seconds`: the gateway still publishes the
+    orders wrk abandoned in flight when it stopped, and those must not leak into the next
+    phase."""
     with channel(queue) as chan:
+        deadline = time.monotonic() + most
+        depth = -1
+        while time.monotonic() < deadline:
+            now = chan.queue_declare(queue=queue, durable=True, auto_delete=False).message_count
+            if now == depth:
+                break
+            depth = now
+            time.sleep(quiet_seconds)
         chan.queue_purge(queue)
 
 

@@ -55,7 +55,7 @@ def _service_phases(stack: Stack, seconds: int) -> dict[str, Any]:
     stack.billing.stop()
     http = {case.name: _compare(stack, case, seconds, peaks) for case in (by_id, by_title)}
     http[order_case().name] = _orders(stack, seconds, peaks)
-    broker_load.purge_queue(stack.queue.name)
+    broker_load.purge_when_settled(stack.queue.name)
     return {
         "http": http,
         "drain": drain(stack, peaks).as_dict(),
@@ -120,7 +120,7 @@ def _orders(stack: Stack, seconds: int, peaks: PeakRss) -> dict[str, Any]:
     case, gateway = order_case(), _Side(stack.gateway.url, ("rabbitmq",))
     with peaks.sampling([stack.gateway]):
         warm(gateway.url, case)
-        broker_load.purge_queue(stack.queue.name)
+        broker_load.purge_when_settled(stack.queue.name)
         gateway.run(case, seconds, {"gateway": stack.gateway.pid})
     result = gateway.rounds[0]
     # Every 200 was confirmed by the broker, so each counted request must be in the queue
