@@ -20,7 +20,7 @@ from tests.support.backends import check_reachable
 from tests.support.stack import Stack
 
 IDLE_SETTLE_SECONDS = 2
-ROUNDS = 3
+ROUNDS = 5
 CEILING_SECONDS = 4
 
 
