@@ -24,6 +24,7 @@ class Watchdog:
         self._armed: dict[int, tuple[float, socket.socket, threading.Event]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._closed = threading.Event()
 
     @contextlib.contextmanager
     def guard(self, sock: socket.socket, budget: float) -> Iterator[threading.Event]:
@@ -39,14 +40,16 @@ class Watchdog:
             with self._lock:
                 self._armed.pop(key, None)
 
+    def close(self) -> None:
+        self._closed.set()
+
     def _start_once(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
-        while True:
-            time.sleep(self._tick)
+        while not self._closed.wait(self._tick):
             now = time.monotonic()
             # Cut under the lock: once guard() has left, its socket is never touched again.
             with self._lock:

@@ -13,8 +13,6 @@ from services.common.errors import DependencyTimeout, DependencyUnavailable
 from services.gateway.config import UpstreamSettings
 from services.gateway.deadline import Watchdog
 
-_WATCHDOG = Watchdog()
-
 
 class BadUpstream(Exception):
     """Inventory answered with something that is not an HTTP response: answer 502."""
@@ -43,6 +41,8 @@ class InventoryClient:
         self._connect_timeout = settings.connect_timeout
         self._read_timeout = settings.read_timeout
         self._local = threading.local()
+        # One watchdog thread per client (so per process), started on the first request.
+        self._watchdog = Watchdog()
         self._open: set[http.client.HTTPConnection] = set()
         self._open_lock = threading.Lock()
 
@@ -66,6 +66,7 @@ class InventoryClient:
             conns = list(self._open)
         for conn in conns:
             self._discard(conn)
+        self._watchdog.close()
 
     def _exchange(
         self,
@@ -79,7 +80,7 @@ class InventoryClient:
             conn.request(method, path, body=body, headers=headers)
             # The socket timeout bounds each read; the watchdog bounds the whole answer, so
             # an inventory that trickles one byte at a time still ends in a 504 on time.
-            with _WATCHDOG.guard(conn.sock, self._read_timeout) as late:
+            with self._watchdog.guard(conn.sock, self._read_timeout) as late:
                 try:
                     response = conn.getresponse()
                     data = response.read()
