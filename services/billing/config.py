@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.common.broker import BrokerSettings
-from services.common.config import env_float, env_int, env_str
+from services.common.config import env_float, env_int
 from services.common.db import DbSettings
 from services.common.server import ServerSettings
 
@@ -31,12 +31,7 @@ class BillingConfig:
     def from_env(cls, env: Mapping[str, str]) -> BillingConfig:
         batch_size = env_int(env, "BILLING_BATCH_SIZE", 500, minimum=1)
         return cls(
-            server=ServerSettings(
-                host=env_str(env, "HOST", "0.0.0.0"),  # noqa: S104 - a container listens on all
-                port=env_int(env, "PORT", 8080, minimum=1),
-                threads=env_int(env, "THREADS", 2, minimum=1),
-                drain_seconds=2.0,
-            ),
+            server=ServerSettings.from_env(env, port=8080, threads=2, drain_seconds=2.0),
             db=DbSettings.from_env(env, "BILLING_DB", ("billing-db", "billing")),
             broker=BrokerSettings.from_env(env),
             consumer=ConsumerSettings(

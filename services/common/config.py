@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+N = TypeVar("N", int, float)
 
 
 class ConfigError(Exception):
@@ -28,29 +31,32 @@ def env_secret(env: Mapping[str, str], name: str) -> str:
 
 
 def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
+    value = _parsed(env, name, int, "an integer")
+    if value is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"environment variable {name} must be >= {minimum}, got {value}")
     return value
 
 
 def env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
+    value = _parsed(env, name, float, "a number")
+    if value is None:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"environment variable {name} must be a number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"environment variable {name} must be > 0, got {value}")
     return value
+
+
+def _parsed(env: Mapping[str, str], name: str, kind: Callable[[str], N], what: str) -> N | None:
+    """The variable converted by `kind`, or None when it is unset or blank."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {name} must be {what}, got {raw!r}") from None
 
 
 def process_env() -> Mapping[str, str]:

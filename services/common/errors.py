@@ -40,8 +40,6 @@ def _timeout(req: falcon.Request, resp: falcon.Response, ex: Exception, params: 
 
 
 def _unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
-    if isinstance(ex, falcon.HTTPError | falcon.HTTPStatus):
-        raise ex
     log.error("unhandled error", exc_info=ex, extra={"request_id": _rid(req)})
     raise falcon.HTTPInternalServerError(title="Internal Server Error")
 

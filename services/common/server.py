@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from waitress import create_server
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
+
+from services.common.config import env_int, env_str
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,18 @@ class ServerSettings:
     threads: int = 8
     connection_limit: int = 1000
     drain_seconds: float = 10.0
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str], *, port: int, threads: int, drain_seconds: float = 10.0
+    ) -> ServerSettings:
+        """HOST, PORT and THREADS, with this service's defaults."""
+        return cls(
+            host=env_str(env, "HOST", "0.0.0.0"),  # noqa: S104 - a container listens on all
+            port=env_int(env, "PORT", port, minimum=1),
+            threads=env_int(env, "THREADS", threads, minimum=1),
+            drain_seconds=drain_seconds,
+        )
 
 
 def build_server(app: Any, settings: ServerSettings, *, name: str) -> BaseWSGIServer:

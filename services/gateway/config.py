@@ -15,7 +15,6 @@ class UpstreamSettings:
     base_url: str
     connect_timeout: float = 2.0
     read_timeout: float = 10.0
-    pool_size: int = 8
 
 
 @dataclass(frozen=True)
@@ -28,21 +27,15 @@ class GatewayConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewayConfig:
-        threads = env_int(env, "THREADS", 16, minimum=1)
         url = env_str(env, "INVENTORY_URL", "http://inventory-app:8080").rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"INVENTORY_URL must start with http:// or https://, got {url!r}")
         return cls(
-            server=ServerSettings(
-                host=env_str(env, "HOST", "0.0.0.0"),  # noqa: S104 - a container listens on all
-                port=env_int(env, "PORT", 3000, minimum=1),
-                threads=threads,
-            ),
+            server=ServerSettings.from_env(env, port=3000, threads=16),
             inventory=UpstreamSettings(
                 base_url=url,
                 connect_timeout=env_float(env, "INVENTORY_CONNECT_TIMEOUT_SECONDS", 2.0),
                 read_timeout=env_float(env, "INVENTORY_TIMEOUT_SECONDS", 10.0),
-                pool_size=threads,
             ),
             broker=BrokerSettings.from_env(env),
             publish_timeout=env_float(env, "PUBLISH_TIMEOUT_SECONDS", 5.0),

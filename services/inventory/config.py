@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.common.config import env_int, env_str
+from services.common.config import env_int
 from services.common.db import DbSettings
 from services.common.server import ServerSettings
 
@@ -18,13 +18,8 @@ class InventoryConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> InventoryConfig:
-        threads = env_int(env, "THREADS", 8, minimum=1)
         return cls(
-            server=ServerSettings(
-                host=env_str(env, "HOST", "0.0.0.0"),  # noqa: S104 - a container listens on all
-                port=env_int(env, "PORT", 8080, minimum=1),
-                threads=threads,
-            ),
+            server=ServerSettings.from_env(env, port=8080, threads=8),
             db=DbSettings.from_env(env, "INVENTORY_DB", ("inventory-db", "inventory")),
             max_body_bytes=env_int(env, "MAX_BODY_BYTES", 64 * 1024, minimum=1),
         )

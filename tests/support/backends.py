@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pg8000.native
 from kombu import Connection
 
+from services.common.broker import BrokerSettings
+
 PG_HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("TEST_PG_USER", "postgres")
@@ -37,6 +39,13 @@ def pg(database: str = "postgres") -> pg8000.native.Connection:
 def broker() -> Connection:
     return Connection(
         hostname=MQ_HOST, port=MQ_PORT, userid=MQ_USER, password=MQ_PASSWORD, connect_timeout=5
+    )
+
+
+def broker_settings(queue: str, *, port: int = MQ_PORT) -> BrokerSettings:
+    """The services' own broker settings, pointed at this machine's RabbitMQ."""
+    return BrokerSettings(
+        host=MQ_HOST, port=port, vhost="/", user=MQ_USER, password=MQ_PASSWORD, queue=queue
     )
 
 

@@ -22,15 +22,13 @@ class Stack:
 
     @classmethod
     def create(cls, workdir: Path, **extra_env: str) -> Stack:
-        stack = cls(
+        return cls(
             workdir,
             Database.create("movies_inventory"),
             Database.create("movies_billing"),
             QueueName(unique("billing_queue")),
             dict(extra_env),
         )
-        stack.__post_init__()
-        return stack
 
     def __post_init__(self) -> None:
         common = {**self.queue.env(), **self.extra_env}

@@ -18,8 +18,15 @@ from services.billing.metrics import BillingMetrics
 from services.billing.storage import OrderStore, migrate
 from services.common.broker import durable_queue
 from services.common.db import ConnectionPool, DbSettings
-from tests.services.gateway.conftest import broker_settings
-from tests.support.backends import PG_HOST, PG_PORT, PG_USER, Database, QueueName, broker
+from tests.support.backends import (
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    Database,
+    QueueName,
+    broker,
+    broker_settings,
+)
 from tests.support.tcp_proxy import TcpProxy
 
 GOOD = {"user_id": 1, "number_of_items": 2, "total_amount": "3.50"}
