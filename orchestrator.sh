@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The `orchestrator` CLI without installing anything by hand: creates ./.venv with
-# the generator extra on first use, then runs `python -m generator "$@"`.
+# the orchestrator extra on first use, then runs `python -m orchestrator "$@"`.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,7 +9,7 @@ python="${venv}/bin/python"
 
 # Usable when it imports both the CLI's own dependencies and the project itself.
 ready() {
-  [ -x "$python" ] && "$python" -c 'import click, rich, pyhelm3, vagrant, docker, generator.cli' \
+  [ -x "$python" ] && "$python" -c 'import click, rich, pyhelm3, vagrant, docker, orchestrator.app' \
     >/dev/null 2>&1
 }
 
@@ -25,11 +25,11 @@ if ! ready; then
       exit 1
     }
   fi
-  "$python" -m pip install --quiet --disable-pip-version-check -e "${root}[generator]" || {
-    echo "pip could not install the generator extra into ${venv}: check network access to PyPI" >&2
+  "$python" -m pip install --quiet --disable-pip-version-check -e "${root}[orchestrator]" || {
+    echo "pip could not install the orchestrator extra into ${venv}: check network access to PyPI" >&2
     exit 1
   }
 fi
 
 cd "$root"
-exec "$python" -m generator "$@"
+exec "$python" -m orchestrator "$@"

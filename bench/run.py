@@ -16,9 +16,9 @@ from bench.drain import drain
 from bench.http_load import CONNECTIONS, Case, measure, order_case, seed_movies, warm
 from bench.memory import PeakRss, rss_now
 from bench.wrk import BenchError, LoadResult, require_wrk
-from tests.support.backends import check_reachable
-from tests.support.processes import ServiceProcess
-from tests.support.stack import Stack
+from orchestrator.local.backends import check_reachable
+from orchestrator.local.process import ServiceProcess
+from orchestrator.local.stack import Stack
 
 IDLE_SETTLE_SECONDS = 2
 ROUNDS = 5

@@ -14,7 +14,7 @@ from pathlib import Path
 from faults import report
 from faults.context import Context
 from faults.runner import run_one, select
-from tests.support.backends import check_reachable
+from orchestrator.local.backends import check_reachable
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

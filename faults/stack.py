@@ -1,4 +1,4 @@
-"""The services under fault: tests.support's Stack, on a vhost of our own, plus what
+"""The services under fault: the local Stack, on a vhost of our own, plus what
 the scenarios need to inspect and break it."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faults.vhost import Vhost
-from tests.support.backends import pg
-from tests.support.processes import ServiceProcess
-from tests.support.stack import Stack
+from orchestrator.local.backends import pg
+from orchestrator.local.process import ServiceProcess
+from orchestrator.local.stack import Stack
 
 
 @dataclass

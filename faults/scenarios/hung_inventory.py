@@ -10,7 +10,7 @@ import requests
 
 from faults.context import Context
 from faults.flow import order_body
-from faults.peers import FreezableRelay, Trickler
+from faults.relays import FreezableRelay, Trickler
 from faults.result import Result, account_orders
 from faults.stack import FaultStack, wait_for
 

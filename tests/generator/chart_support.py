@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from generator import toolchain
 from generator.chart.render import documents
+from tests.support.tools import on_path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "movies"
@@ -18,7 +18,7 @@ NAMESPACE = "microservices"
 
 @functools.cache
 def helm() -> Path:
-    return toolchain.ensure_helm()
+    return on_path("helm")
 
 
 def run_helm(*args: str) -> subprocess.CompletedProcess[str]:

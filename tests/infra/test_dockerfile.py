@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from .tools import REPO, venv_tool
+from tests.support.tools import REPO, venv_tool
 
 DOCKERFILE = (REPO / "services" / "Dockerfile").read_text()
 TARGETS = {"api-gateway": ("gateway", 3000), "inventory-app": ("inventory", 8080),

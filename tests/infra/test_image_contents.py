@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from .tools import REPO
+from tests.support.tools import REPO
 
 # The Dockerfile's COPY lines, in the order it runs them. Every interpreter below runs
 # isolated (-I), so that nothing is imported from this checkout by accident.

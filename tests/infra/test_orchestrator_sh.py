@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from .tools import REPO
+from tests.support.tools import REPO
 
 
 def test_first_use_bootstraps_the_venv_and_later_uses_do_not(tmp_path):

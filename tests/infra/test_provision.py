@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from .tools import REPO, venv_tool
+from tests.support.tools import REPO, venv_tool
 
-SCRIPT = REPO / "generator" / "provision" / "k3s-node.sh"
+SCRIPT = REPO / "orchestrator" / "provision" / "k3s-node.sh"
 SHELL_SCRIPTS = [SCRIPT, REPO / "orchestrator.sh"]
 
 # The installer that the curl stand-in "downloads": it records its settings, puts a

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from .tools import REPO, vagrant
+from tests.support.tools import REPO, vagrant
 
 VAGRANTFILE = (REPO / "Vagrantfile").read_text()
 
@@ -19,7 +19,7 @@ def copy(tmp_path, monkeypatch):
     """The Vagrantfile and its provisioning script in a scratch folder, so that the token
     that validation generates lands there and not in the checkout."""
     shutil.copy(REPO / "Vagrantfile", tmp_path / "Vagrantfile")
-    shutil.copytree(REPO / "generator" / "provision", tmp_path / "generator" / "provision")
+    shutil.copytree(REPO / "orchestrator" / "provision", tmp_path / "orchestrator" / "provision")
     monkeypatch.setenv("VAGRANT_HOME", str(tmp_path / "vagrant.d"))
     monkeypatch.setenv("VAGRANT_CHECKPOINT_DISABLE", "1")
     return tmp_path

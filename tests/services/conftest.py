@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.backends import Database, QueueName, check_reachable, unique
-from tests.support.stack import Stack
+from orchestrator.local.backends import Database, QueueName, check_reachable, unique
+from orchestrator.local.stack import Stack
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,13 +12,8 @@ from dataclasses import dataclass
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.billing.config import ConsumerSettings
-from services.billing.consumer import BillingConsumer, ConsumerState
-from services.billing.metrics import BillingMetrics
-from services.billing.storage import OrderStore, migrate
-from services.common.broker import durable_queue
-from services.common.db import ConnectionPool, DbSettings
-from tests.support.backends import (
+from faults.tcp_proxy import TcpProxy
+from orchestrator.local.backends import (
     PG_HOST,
     PG_PORT,
     PG_USER,
@@ -27,7 +22,12 @@ from tests.support.backends import (
     broker,
     broker_settings,
 )
-from tests.support.tcp_proxy import TcpProxy
+from services.billing.config import ConsumerSettings
+from services.billing.consumer import BillingConsumer, ConsumerState
+from services.billing.metrics import BillingMetrics
+from services.billing.storage import OrderStore, migrate
+from services.common.broker import durable_queue
+from services.common.db import ConnectionPool, DbSettings
 
 GOOD = {"user_id": 1, "number_of_items": 2, "total_amount": "3.50"}
 

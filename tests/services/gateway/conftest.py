@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 import pytest
 from falcon import testing
 
+from faults.misbehaving import refused_port
+from orchestrator.local.backends import MQ_PORT, QueueName, broker_settings
 from services.gateway.app import GatewayDeps, create_app
 from services.gateway.config import UpstreamSettings
 from services.gateway.publisher import OrderPublisher
 from services.gateway.upstream import InventoryClient
-from tests.support.backends import MQ_PORT, QueueName, broker_settings
-from tests.support.peers import refused_port
 
 MakeGateway = Callable[..., testing.TestClient]
 

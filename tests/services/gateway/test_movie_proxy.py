@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support.peers import GarbageServer, HungListener, Trickler
+from faults.misbehaving import GarbageServer, HungListener, Trickler
 
 
 @pytest.fixture

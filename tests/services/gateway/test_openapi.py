@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from falcon import inspect, testing
 
-from tests.support.peers import GarbageServer, HungListener, refused_port
+from faults.misbehaving import GarbageServer, HungListener, refused_port
 
 DOC = json.loads((Path(__file__).parents[3] / "services/gateway/openapi.json").read_text())
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from tests.support.processes import ROOT
+from orchestrator.local.process import ROOT
 
 REQUIRED = {
     "gateway": ["RABBITMQ_USER", "RABBITMQ_PASSWORD"],

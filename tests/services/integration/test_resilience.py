@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.backends import MQ_PORT, PG_PORT
-from tests.support.stack import Stack
-from tests.support.tcp_proxy import TcpProxy
+from faults.tcp_proxy import TcpProxy
+from orchestrator.local.backends import MQ_PORT, PG_PORT
+from orchestrator.local.stack import Stack
 
 
 def order(user_id: int) -> dict[str, object]:

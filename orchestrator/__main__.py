@@ -1,0 +1,5 @@
+"""`python -m orchestrator`: the operator's CLI."""
+
+from orchestrator.app import main
+
+main()

@@ -1,0 +1,83 @@
+"""Where things are and what they are called: read once, then passed around frozen.
+
+The names, addresses, namespace and port are the contract of shared/DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+NAMESPACE = "microservices"
+RELEASE = "movies"
+GATEWAY_NODE_PORT = 30000
+
+
+@dataclass(frozen=True)
+class Node:
+    """One Vagrant VM, which is also one K3s node of the same name."""
+
+    name: str
+    ip: str
+
+
+MASTER = Node("k3s-master", "192.168.56.10")
+AGENT = Node("k3s-agent", "192.168.56.11")
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    timeout_seconds: int = 900
+    namespace: str = NAMESPACE
+    release: str = RELEASE
+    nodes: tuple[Node, ...] = (MASTER, AGENT)
+
+    @classmethod
+    def from_env(cls, root: Path, env: Mapping[str, str] = os.environ) -> Settings:
+        return cls(root=root, timeout_seconds=int(env.get("ORCHESTRATOR_TIMEOUT", "900")))
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.root / "k3s.yaml"
+
+    @property
+    def chart_dir(self) -> Path:
+        return self.root / "charts" / "movies"
+
+    @property
+    def values_file(self) -> Path:
+        return self.root / "values" / "vagrant.yaml"
+
+    @property
+    def state_dir(self) -> Path:
+        """Local, never committed state: the image tag the chart should use."""
+        return self.root / ".orchestrator"
+
+    @property
+    def image_values(self) -> Path:
+        return self.state_dir / "images.yaml"
+
+    @property
+    def token_file(self) -> Path:
+        """Written by the Vagrantfile; one per cluster."""
+        return self.root / ".vagrant" / "k3s-token"
+
+    @property
+    def master(self) -> Node:
+        return self.nodes[0]
+
+    @property
+    def gateway_url(self) -> str:
+        # NodePorts answer on every node; the agent's address is the documented one.
+        return f"http://{self.nodes[-1].ip}:{GATEWAY_NODE_PORT}"
+
+
+def find_root(start: Path) -> Path:
+    """The checkout holding the Vagrantfile: `start` or a parent, else this package's."""
+    for candidate in (start, *start.parents):
+        if (candidate / "Vagrantfile").is_file() and (candidate / "orchestrator").is_dir():
+            return candidate
+    return Path(__file__).resolve().parents[1]

@@ -1,0 +1,164 @@
+"""status / health / logs, and the one-line failures when tools or the cluster are missing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from orchestrator.app import cli
+
+from .cli_fakes import HPAS, NODES, WORKLOADS, install_fakes, make_checkout, runtime
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    root = make_checkout(tmp_path / "repo")
+    (root / "k3s.yaml").write_text("apiVersion: v1\n")
+    return root
+
+
+@pytest.fixture
+def fakes(tmp_path, monkeypatch):
+    fakes = install_fakes(tmp_path, monkeypatch)
+    fakes.on("vagrant", "status", stdout="1,k3s-master,state,running\n1,k3s-agent,state,running\n")
+    fakes.on("kubectl", "get", "nodes", stdout=json.dumps(NODES))
+    fakes.on("kubectl", "get", "deployments,statefulsets", stdout=json.dumps(WORKLOADS))
+    fakes.on("kubectl", "get", "horizontalpodautoscalers", stdout=json.dumps(HPAS))
+    for service, port in (("api-gateway", 3000), ("inventory-app", 8080), ("billing-app", 8080)):
+        fakes.on("kubectl", "get", f"service/{service}",
+                 stdout=json.dumps({"spec": {"ports": [{"port": port}]}}))  # fmt: skip
+    fakes.on("kubectl", "get", "--raw", stdout='{"status": "ready"}')
+    return fakes
+
+
+def invoke(rt, *args):
+    return CliRunner().invoke(cli, list(args), obj=rt, catch_exceptions=False)
+
+
+def test_status_shows_vms_nodes_workloads_hpas_and_the_gateway(fakes, checkout):
+    result = invoke(runtime(checkout), "status")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    master = "k3s-master", "Ready", "control-plane", "192.168.56.10", "v1.33.3+k3s1"
+    assert any(all(word in line for word in master) for line in lines)
+    assert any("k3s-agent" in line and "192.168.56.11" in line for line in lines)
+    assert any("deployment/api-gateway" in line and "2/2" in line for line in lines)
+    assert any("statefulset/billing-app" in line and "0/1" in line for line in lines)
+    assert any("api-gateway-hpa" in line and "Deployment/api-gateway" in line
+               and "12% / 60%" in line for line in lines)  # fmt: skip
+    assert lines[-1] == "gateway: http://192.168.56.11:30000"
+
+
+def test_health_asks_every_readyz_through_the_service_proxy(fakes, checkout):
+    result = invoke(runtime(checkout), "health")
+
+    assert result.exit_code == 0, result.output
+    raw = [argv for argv in fakes.calls("kubectl") if "--raw" in argv]
+    assert [argv[argv.index("--raw") + 1] for argv in raw] == [
+        "/api/v1/namespaces/microservices/services/api-gateway:3000/proxy/readyz",
+        "/api/v1/namespaces/microservices/services/inventory-app:8080/proxy/readyz",
+        "/api/v1/namespaces/microservices/services/billing-app:8080/proxy/readyz",
+    ]
+    assert result.output.splitlines()[-1] == "all services ready"
+
+
+def test_health_names_the_service_that_fails(fakes, checkout):
+    path = "/api/v1/namespaces/microservices/services/billing-app:8080/proxy/readyz"
+    refusal = "Error from server (ServiceUnavailable): the server is currently unable\n"
+    fakes.on("kubectl", "--raw", path, stderr=refusal, exit=1, first=True)
+    result = invoke(runtime(checkout), "health")
+
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("api-gateway: ready")
+    assert lines[2].startswith("billing-app: NOT READY kubectl get failed: Error from server")
+    assert lines[-1] == "Error: not ready: billing-app (see its logs with `logs`)"
+
+
+def test_logs_selects_every_pod_of_the_workload(fakes, checkout):
+    result = invoke(runtime(checkout), "logs", "billing", "--follow", "--tail", "5")
+
+    assert result.exit_code == 0, result.output
+    assert fakes.calls("kubectl")[-1] == [
+        "--kubeconfig", str(checkout / "k3s.yaml"), "--namespace", "microservices", "logs",
+        "--selector", "app=billing-app,tier=app", "--all-containers", "--prefix", "--tail=5",
+        "--max-log-requests=10", "--follow",
+    ]  # fmt: skip
+
+
+def test_logs_of_an_unknown_service_lists_the_choices(fakes, checkout):
+    result = invoke(runtime(checkout), "logs", "payments")
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: no workload named 'payments'; choose one of: gateway, inventory, billing, "
+        "api-gateway, billing-app\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["status", "health", "deploy", ["logs", "gateway"]])
+def test_without_a_kubeconfig_every_cluster_command_says_create(fakes, checkout, command):
+    (checkout / "k3s.yaml").unlink()
+    args = command if isinstance(command, list) else [command]
+    result = invoke(runtime(checkout), *args)
+
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: k3s.yaml is missing: no cluster was created here; run ./orchestrator.sh create"
+    )
+
+
+def test_a_cluster_that_does_not_answer_says_start(fakes, checkout):
+    fakes.on("kubectl", "version", stderr="Unable to connect to the server: dial tcp "
+             "192.168.56.10:6443: connect: no route to host\n", exit=1, first=True)  # fmt: skip
+    result = invoke(runtime(checkout), "health")
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: the cluster at https://192.168.56.10:6443 does not answer: "
+        "run ./orchestrator.sh start (or create)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("vagrant", "Error: vagrant is not installed (not on PATH): install Vagrant from "
+         "https://developer.hashicorp.com/vagrant/install "
+         "(Debian/Ubuntu: apt-get install vagrant)"),
+        ("VBoxManage", "Error: VBoxManage is not installed (not on PATH): install VirtualBox "
+         "from https://www.virtualbox.org/wiki/Downloads"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["create", "start", "stop", ["destroy", "--yes"]])
+def test_missing_vagrant_or_virtualbox_is_one_line(fakes, checkout, missing, message, command):
+    fakes.remove(missing)
+    args = command if isinstance(command, list) else [command]
+    result = invoke(runtime(checkout), *args)
+
+    assert result.exit_code == 1
+    assert result.output == message + "\n"
+    assert fakes.calls("vagrant") == []
+
+
+def test_the_console_script_turns_an_unexpected_error_into_one_line(tmp_path):
+    # A kubeconfig that is a folder: nothing anticipates that, yet no traceback.
+    root = make_checkout(tmp_path / "repo")
+    (root / "k3s.yaml").mkdir()
+    (root / ".orchestrator").mkdir()
+    (root / ".orchestrator/images.json").write_text("{not json")
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "load"],
+        cwd=root, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("Error: unexpected JSONDecodeError: ")
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1
