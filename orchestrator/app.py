@@ -1,4 +1,4 @@
-"""The `orchestrator` Click group: one small command per verb of shared/DESIGN.md."""
+"""The `orchestrator` Click group: one small command per verb of the operator's CLI."""
 
 from __future__ import annotations
 

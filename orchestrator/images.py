@@ -22,6 +22,7 @@ from rich.console import Console
 
 from orchestrator.errors import OrchestratorError
 from orchestrator.settings import Settings
+from services import contract
 
 DOCKERFILE = "services/Dockerfile"
 DEFAULT_REGISTRY = "docker.io"
@@ -36,11 +37,7 @@ class App:
     repository: str
 
 
-APPS = (
-    App("api-gateway", "movies/api-gateway"),
-    App("inventory-app", "movies/inventory-app"),
-    App("billing-app", "movies/billing-app"),
-)
+APPS = tuple(App(app.name, f"movies/{app.name}") for app in contract.APPS)
 
 
 @dataclass(frozen=True)

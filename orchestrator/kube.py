@@ -11,11 +11,12 @@ from typing import Any
 from orchestrator.errors import OrchestratorError
 from orchestrator.proc import run
 from orchestrator.settings import Settings
+from services import contract
 
 # The workloads a user names by the service they run.
-SERVICE_ALIASES = {"gateway": "api-gateway", "inventory": "inventory-app", "billing": "billing-app"}
+SERVICE_ALIASES = {app.short: app.name for app in contract.APPS}
 # The three apps whose /readyz `health` asks for.
-APP_SERVICES = ("api-gateway", "inventory-app", "billing-app")
+APP_SERVICES = tuple(app.name for app in contract.APPS)
 
 
 @dataclass(frozen=True)

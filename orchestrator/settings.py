@@ -1,6 +1,6 @@
 """Where things are and what they are called: read once, then passed around frozen.
 
-The names, addresses, namespace and port are the contract of shared/DESIGN.md.
+The names, addresses, namespace and port come from ``services.contract``.
 """
 
 from __future__ import annotations
@@ -10,30 +10,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-NAMESPACE = "microservices"
-RELEASE = "movies"
-GATEWAY_NODE_PORT = 30000
-
-
-@dataclass(frozen=True)
-class Node:
-    """One Vagrant VM, which is also one K3s node of the same name."""
-
-    name: str
-    ip: str
-
-
-MASTER = Node("k3s-master", "192.168.56.10")
-AGENT = Node("k3s-agent", "192.168.56.11")
+from services import contract
+from services.contract import Node
 
 
 @dataclass(frozen=True)
 class Settings:
     root: Path
     timeout_seconds: int = 900
-    namespace: str = NAMESPACE
-    release: str = RELEASE
-    nodes: tuple[Node, ...] = (MASTER, AGENT)
+    namespace: str = contract.NAMESPACE
+    release: str = contract.RELEASE
+    nodes: tuple[Node, ...] = contract.NODES
 
     @classmethod
     def from_env(cls, root: Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -71,8 +58,7 @@ class Settings:
 
     @property
     def gateway_url(self) -> str:
-        # NodePorts answer on every node; the agent's address is the documented one.
-        return f"http://{self.nodes[-1].ip}:{GATEWAY_NODE_PORT}"
+        return contract.GATEWAY_URL
 
 
 def find_root(start: Path) -> Path:

@@ -15,7 +15,7 @@ CHECKOV_SKIPS: dict[str, str] = {
     ),
     "CKV_K8S_35": (
         "Secrets as environment variables: the services read their credentials from "
-        "environment variables (DESIGN.md's contract); each container gets only the keys "
+        "environment variables (docs/configuration.md); each container gets only the keys "
         "it needs, by secretKeyRef."
     ),
     "CKV_K8S_40": (

@@ -1,4 +1,4 @@
-"""The three environments of DESIGN.md, each as typed changes to the chart's defaults."""
+"""The three environments (vagrant, dev, prod), each as typed changes to the chart's defaults."""
 
 from __future__ import annotations
 

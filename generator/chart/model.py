@@ -14,6 +14,7 @@ from functools import partial
 from typing import Literal
 
 from generator.chart.fields import doc, part
+from services import contract
 
 PullPolicy = Literal["Always", "IfNotPresent", "Never"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
@@ -93,13 +94,15 @@ class Security:
 @dataclass(frozen=True)
 class GatewayService:
     type: ServiceType = doc("NodePort", "Service type; NodePort exposes nodePort on every node")
-    port: int = doc(3000, "Service port", minimum=1)
-    nodePort: int = doc(30000, "Node port when type is NodePort", minimum=30000)
+    port: int = doc(contract.GATEWAY.port, "Service port", minimum=1)
+    nodePort: int = doc(
+        contract.GATEWAY_NODE_PORT, "Node port when type is NodePort", minimum=30000
+    )
 
 
 @dataclass(frozen=True)
 class ClusterService:
-    port: int = doc(8080, "Service port", minimum=1)
+    port: int = doc(contract.INVENTORY.port, "Service port", minimum=1)
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,9 @@ class App:
     """One of the three Python services."""
 
     image: AppImage = part(AppImage, "Image of this app (registry and tag are global)")
-    containerPort: int = doc(8080, "Port the process listens on (env PORT)", minimum=1)
+    containerPort: int = doc(
+        contract.INVENTORY.port, "Port the process listens on (env PORT)", minimum=1
+    )
     replicas: int = doc(1, "Replicas when autoscaling is off", minimum=0)
     resources: Resources = part(partial(resources, "50m", "96Mi", "500m", "256Mi"), "Resources")
     probes: Probes = part(Probes, "Probe timings (/healthz liveness, /readyz readiness)")
@@ -120,20 +125,26 @@ class App:
 
 @dataclass(frozen=True)
 class Gateway(App):
-    image: AppImage = part(partial(AppImage, "movies/api-gateway"), "Image of the gateway")
-    containerPort: int = doc(3000, "Port the process listens on (env PORT)", minimum=1)
+    image: AppImage = part(
+        partial(AppImage, f"movies/{contract.GATEWAY.name}"), "Image of the gateway"
+    )
+    containerPort: int = doc(
+        contract.GATEWAY.port, "Port the process listens on (env PORT)", minimum=1
+    )
     service: GatewayService = part(GatewayService, "The gateway's Service, the public entry")
 
 
 @dataclass(frozen=True)
 class Inventory(App):
-    image: AppImage = part(partial(AppImage, "movies/inventory-app"), "Image of inventory")
+    image: AppImage = part(
+        partial(AppImage, f"movies/{contract.INVENTORY.name}"), "Image of inventory"
+    )
     service: ClusterService = part(ClusterService, "ClusterIP Service the gateway calls")
 
 
 @dataclass(frozen=True)
 class Billing(App):
-    image: AppImage = part(partial(AppImage, "movies/billing-app"), "Image of billing")
+    image: AppImage = part(partial(AppImage, f"movies/{contract.BILLING.name}"), "Image of billing")
     service: ClusterService = part(ClusterService, "Headless Service of the StatefulSet")
 
 
@@ -157,7 +168,9 @@ class Database:
     image: InfraImage = part(partial(InfraImage, "postgres", "17.6"), "PostgreSQL image")
     auth: DbAuth = part(DbAuth, "Credentials (stored in the Secret db-secrets)")
     persistence: Persistence = part(Persistence, "Data volume (volumeClaimTemplate)")
-    service: ClusterService = part(partial(ClusterService, 5432), "Headless Service port")
+    service: ClusterService = part(
+        partial(ClusterService, contract.INVENTORY_DB.port), "Headless Service port"
+    )
     resources: Resources = part(partial(resources, "100m", "256Mi", "1", "512Mi"), "Resources")
     probes: Probes = part(Probes, "Probe timings (pg_isready)")
     nodeSelector: dict[str, str] = doc({}, "Node labels the pod must match")
@@ -168,12 +181,16 @@ class Database:
 
 @dataclass(frozen=True)
 class InventoryDb(Database):
-    auth: DbAuth = part(partial(DbAuth, "inventory", "inventory"), "Credentials (db-secrets)")
+    auth: DbAuth = part(
+        partial(DbAuth, contract.INVENTORY_DATABASE, "inventory"), "Credentials (db-secrets)"
+    )
 
 
 @dataclass(frozen=True)
 class BillingDb(Database):
-    auth: DbAuth = part(partial(DbAuth, "billing", "billing"), "Credentials (db-secrets)")
+    auth: DbAuth = part(
+        partial(DbAuth, contract.BILLING_DATABASE, "billing"), "Credentials (db-secrets)"
+    )
 
 
 @dataclass(frozen=True)
@@ -184,8 +201,10 @@ class RabbitAuth:
 
 @dataclass(frozen=True)
 class RabbitService:
-    amqpPort: int = doc(5672, "AMQP port", minimum=1)
-    managementPort: int = doc(15672, "Management UI and HTTP API port", minimum=1)
+    amqpPort: int = doc(contract.RABBITMQ.port, "AMQP port", minimum=1)
+    managementPort: int = doc(
+        contract.RABBITMQ_MANAGEMENT_PORT, "Management UI and HTTP API port", minimum=1
+    )
 
 
 @dataclass(frozen=True)
@@ -193,7 +212,7 @@ class RabbitMq:
     image: InfraImage = part(partial(InfraImage, "rabbitmq", "4.1-management"), "Image")
     auth: RabbitAuth = part(RabbitAuth, "Credentials (stored in the Secret rabbitmq-secrets)")
     vhost: str = doc("/", "Virtual host the apps use")
-    queue: str = doc("billing_queue", "Durable queue from the gateway to billing")
+    queue: str = doc(contract.BILLING_QUEUE, "Durable queue from the gateway to billing")
     nodeName: str = doc("rabbit@localhost", "Fixed Erlang node name, so data survives new pods")
     persistence: Persistence = part(partial(Persistence, "1Gi"), "Data volume (a PVC)")
     service: RabbitService = part(RabbitService, "Service ports")

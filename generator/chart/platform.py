@@ -80,7 +80,7 @@ def secrets(scope: Construct, *, out: Templates) -> None:
 
 class TrafficRules(Construct):
     """NetworkPolicies: deny all ingress to the release's pods, then open exactly the
-    paths of DESIGN.md. K3s enforces them, so each rule names its peer and port."""
+    paths of docs/architecture.md. K3s enforces them, so each rule names its peer and port."""
 
     # pods -> (port name, peers allowed in; None: anyone, inside the cluster or not)
     RULES: Mapping[str, tuple[str, tuple[str, ...] | None]] = {

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from generator.chart.wiring import NAMES
+from services import contract
 
 CHART_VERSION = "0.1.0"
 APP_VERSION = "0.1.0"
@@ -105,7 +106,7 @@ Reach the gateway:
 {{- .Values.ingress.host }}/api/movies
 {{- else if eq .Values.gateway.service.type "NodePort" }}
   http://<any node's IP>:{{ .Values.gateway.service.nodePort }}/api/movies
-  (the Vagrant cluster: http://192.168.56.10:{{ .Values.gateway.service.nodePort }}/api/movies)
+  (the Vagrant cluster: http://MASTER_IP:{{ .Values.gateway.service.nodePort }}/api/movies)
 {{- else if eq .Values.gateway.service.type "LoadBalancer" }}
   kubectl -n {{ .Release.Namespace }} get service GATEWAY  # EXTERNAL-IP
   http://<EXTERNAL-IP>:{{ .Values.gateway.service.port }}/api/movies
@@ -117,7 +118,7 @@ Reach the gateway:
 
 Check it: helm test {{ .Release.Name }} -n {{ .Release.Namespace }}
 Passwords: kubectl -n {{ .Release.Namespace }} get secret db-secrets rabbitmq-secrets -o yaml
-""".replace("GATEWAY", NAMES.gateway)
+""".replace("GATEWAY", NAMES.gateway).replace("MASTER_IP", contract.MASTER.ip)
 
 
 def _panel(title: str, expr: str, unit: str, index: int) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Who is called what and reads what: the names and environment of ../shared/DESIGN.md.
+"""Who is called what and reads what, taken from ``services.contract`` and each service's
+declared ``ENVIRONMENT``.
 
 The ConfigMap ``app-config`` and the Secrets ``db-secrets`` / ``rabbitmq-secrets`` are
 built from these tables, and so is every container's ``env``: a variable a service reads
@@ -9,22 +10,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CONFIG_MAP = "app-config"
-# Names of Secrets, not secrets.
-DB_SECRET = "db-secrets"  # noqa: S105
-RABBITMQ_SECRET = "rabbitmq-secrets"  # noqa: S105
+from services import contract
+from services.billing.config import ENVIRONMENT as BILLING_ENVIRONMENT
+from services.common.environment import Environment, Variable
+from services.gateway.config import ENVIRONMENT as GATEWAY_ENVIRONMENT
+from services.inventory.config import ENVIRONMENT as INVENTORY_ENVIRONMENT
+
+CONFIG_MAP = contract.CONFIG_MAP
+DB_SECRET = contract.DB_SECRET
+RABBITMQ_SECRET = contract.RABBITMQ_SECRET
 
 
 @dataclass(frozen=True)
 class Names:
-    """Object names (a contract) and the values key of each component."""
+    """Object names (a contract) of each component."""
 
-    gateway: str = "api-gateway"
-    inventory: str = "inventory-app"
-    billing: str = "billing-app"
-    inventory_db: str = "inventory-db"
-    billing_db: str = "billing-db"
-    rabbitmq: str = "rabbitmq"
+    gateway: str = contract.GATEWAY.name
+    inventory: str = contract.INVENTORY.name
+    billing: str = contract.BILLING.name
+    inventory_db: str = contract.INVENTORY_DB.name
+    billing_db: str = contract.BILLING_DB.name
+    rabbitmq: str = contract.RABBITMQ.name
 
 
 NAMES = Names()
@@ -77,39 +83,25 @@ RABBITMQ_CREDENTIALS: dict[str, str] = {
 }
 
 
-def _config(*keys: str) -> dict[str, Source]:
-    return {key: FromConfig(key) for key in keys}
+def _source(variable: Variable, port_key: str) -> Source:
+    """Where the chart takes a declared variable from: credentials from their Secret, the
+    port from this service's own key (the services share one ConfigMap), the rest by name."""
+    if variable.secret:
+        secret = "rabbitmq" if variable.name.startswith("RABBITMQ_") else "db"
+        return FromSecret(secret, variable.name)
+    if variable.name == "PORT":
+        return FromConfig(port_key)
+    return FromConfig(variable.name)
 
 
-def _secret(secret: str, *keys: str) -> dict[str, Source]:
-    return {key: FromSecret(secret, key) for key in keys}
+def container_env(environment: Environment, port_key: str) -> dict[str, Source]:
+    """Every contract variable of a service; tuning knobs keep their built-in defaults."""
+    return {v.name: _source(v, port_key) for v in environment if not v.tuning}
 
 
-_RABBITMQ_CLIENT = _config("RABBITMQ_HOST", "RABBITMQ_PORT", "RABBITMQ_VHOST", "BILLING_QUEUE")
-_RABBITMQ_LOGIN = _secret("rabbitmq", "RABBITMQ_USER", "RABBITMQ_PASSWORD")
-
-# What each service reads (DESIGN.md's table), and where it comes from.
-GATEWAY_ENV: dict[str, Source] = {
-    "HOST": FromConfig("HOST"),
-    "PORT": FromConfig("GATEWAY_PORT"),
-    **_config("INVENTORY_URL"),
-    **_RABBITMQ_CLIENT,
-    **_RABBITMQ_LOGIN,
-}
-INVENTORY_ENV: dict[str, Source] = {
-    "HOST": FromConfig("HOST"),
-    "PORT": FromConfig("INVENTORY_PORT"),
-    **_config("INVENTORY_DB_HOST", "INVENTORY_DB_PORT", "INVENTORY_DB_NAME"),
-    **_secret("db", "INVENTORY_DB_USER", "INVENTORY_DB_PASSWORD"),
-}
-BILLING_ENV: dict[str, Source] = {
-    "HOST": FromConfig("HOST"),
-    "PORT": FromConfig("BILLING_PORT"),
-    **_RABBITMQ_CLIENT,
-    **_RABBITMQ_LOGIN,
-    **_config("BILLING_DB_HOST", "BILLING_DB_PORT", "BILLING_DB_NAME"),
-    **_secret("db", "BILLING_DB_USER", "BILLING_DB_PASSWORD"),
-}
+GATEWAY_ENV = container_env(GATEWAY_ENVIRONMENT, "GATEWAY_PORT")
+INVENTORY_ENV = container_env(INVENTORY_ENVIRONMENT, "INVENTORY_PORT")
+BILLING_ENV = container_env(BILLING_ENVIRONMENT, "BILLING_PORT")
 
 
 def postgres_env(prefix: str) -> dict[str, Source]:

@@ -1,4 +1,4 @@
-"""The workloads of DESIGN.md: three apps, two PostgreSQL StatefulSets, RabbitMQ.
+"""The workloads of the system: three apps, two PostgreSQL StatefulSets, RabbitMQ.
 
 One template file per component (as microservices-demo does): its workload and Service,
 plus its HPA. PodDisruptionBudgets go to the toggleable ``pdb.yaml`` (as bitnami does).

@@ -48,7 +48,7 @@ class LocalService:
 
 
 def services(config: LocalConfig, python: str = sys.executable) -> tuple[LocalService, ...]:
-    """The three processes with the environment of shared/DESIGN.md."""
+    """The three processes with the environment each service declares."""
     broker = {
         "RABBITMQ_HOST": config.rabbitmq_host,
         "RABBITMQ_PORT": str(config.rabbitmq_port),

@@ -1,24 +1,71 @@
-"""Billing's HTTP side: probes and metrics. Its real work is the consumer."""
+"""Billing: a consumer that stores orders, with probes and metrics over HTTP beside it.
+
+``create_app(deps)`` for tests, ``get_app()`` for WSGI servers that import an app object; the
+real process (``python -m services.billing``) also runs the consumer (``deps.work``).
+"""
 
 from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
 
 import falcon
 from prometheus_client import CollectorRegistry
 
-from services.billing.consumer import ConsumerState
-from services.billing.storage import OrderStore
+from services.billing.config import BillingConfig
+from services.billing.consumer import BillingConsumer, ConsumerState
+from services.billing.metrics import BillingMetrics
+from services.billing.storage import OrderStore, migrate
 from services.common.app import new_app
+from services.common.config import process_env
+from services.common.db import ConnectionPool
 
 
-def create_app(
-    *, store: OrderStore, state: ConsumerState, registry: CollectorRegistry
-) -> falcon.App:
+@dataclass(frozen=True)
+class BillingDeps:
+    """``consumer`` and ``pool`` are None where a test builds only the HTTP side."""
+
+    store: OrderStore
+    state: ConsumerState = field(default_factory=ConsumerState)
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    consumer: BillingConsumer | None = None
+    pool: ConnectionPool | None = None
+
+    @classmethod
+    def open(cls, config: BillingConfig) -> BillingDeps:
+        pool = ConnectionPool(config.db, migrate)
+        store, state, registry = OrderStore(pool), ConsumerState(), CollectorRegistry()
+        consumer = BillingConsumer(
+            broker=config.broker,
+            settings=config.consumer,
+            store=store,
+            metrics=BillingMetrics(registry),
+            state=state,
+        )
+        return cls(store, state, registry, consumer, pool)
+
+    def work(self, stop: threading.Event) -> None:
+        """Consume until ``stop``; returns once the in-flight batch is stored and acked."""
+        if self.consumer is not None:
+            self.consumer.run(stop)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close_all()
+
+
+def create_app(deps: BillingDeps) -> falcon.App:
     return new_app(
-        registry=registry,
-        checks={"database": store.ping, "broker": lambda: _consuming(state)},
+        registry=deps.registry,
+        checks={"database": deps.store.ping, "broker": lambda: _consuming(deps.state)},
     )
 
 
 def _consuming(state: ConsumerState) -> None:
     if not state.consuming.is_set():
         raise ConnectionError("not consuming from the broker (reconnecting)")
+
+
+def get_app() -> falcon.App:
+    """The HTTP side only: probes and metrics (the consumer needs `python -m`)."""
+    return create_app(BillingDeps.open(BillingConfig.from_env(process_env())))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import falcon
 from prometheus_client import CollectorRegistry
@@ -23,7 +24,25 @@ from services.common.server import (
     stop_on_signals,
 )
 
-Config = TypeVar("Config")
+Config = TypeVar("Config", bound="ServiceConfig")
+Deps = TypeVar("Deps", bound="Dependencies")
+
+
+class ServiceConfig(Protocol):
+    @property
+    def server(self) -> ServerSettings: ...
+
+
+class Dependencies(Protocol):
+    """What a service's app is built on: opened from its config, closed once it stops."""
+
+    def close(self) -> None: ...
+
+
+class Worker(Protocol):
+    """Dependencies that also do work beside HTTP (billing's consumer) until ``stop``."""
+
+    def work(self, stop: threading.Event) -> None: ...
 
 
 def new_app(*, registry: CollectorRegistry, checks: Mapping[str, Check]) -> falcon.App:
@@ -48,8 +67,49 @@ def load_config_or_exit(name: str, loader: Callable[[Mapping[str, str]], Config]
         raise SystemExit(2) from None
 
 
-def serve_app(app: falcon.App, settings: ServerSettings, *, name: str) -> None:
-    stop = threading.Event()
-    server = build_server(app, settings, name=name)
-    stop_on_signals(stop)
-    serve_until_stopped(server, stop, settings.drain_seconds)
+def run_service(
+    name: str,
+    load: Callable[[Mapping[str, str]], Config],
+    open_deps: Callable[[Config], Deps],
+    create_app: Callable[[Deps], falcon.App],
+) -> None:
+    """The whole life of ``python -m services.<name>``: configuration, dependencies, the app
+    served until SIGTERM (and the worker run, if the dependencies have one), then closing."""
+    config = load_config_or_exit(name, load)
+    deps = open_deps(config)
+    try:
+        server = build_server(create_app(deps), config.server, name=name)
+        stop = threading.Event()
+        stop_on_signals(stop)
+        work = getattr(deps, "work", None)
+        if work is None:
+            serve_until_stopped(server, stop, config.server.drain_seconds)
+        else:
+            _serve_beside(work, server, stop, config.server.drain_seconds, name)
+    finally:
+        deps.close()
+
+
+def _serve_beside(
+    work: Callable[[threading.Event], None],
+    server: Any,
+    stop: threading.Event,
+    drain: float,
+    name: str,
+) -> None:
+    """HTTP on a thread while the worker runs here; the worker returning ends both."""
+    http_stop = threading.Event()
+    http = threading.Thread(
+        target=serve_until_stopped, args=(server, http_stop, drain), daemon=True
+    )
+    http.start()
+    try:
+        work(stop)
+    except Exception:
+        # Unexpected: logged as JSON, then a non-zero exit so that the orchestrator restarts
+        # the process; unacknowledged work goes back to the broker with the connection.
+        logging.getLogger(name).exception("worker crashed")
+        raise SystemExit(1) from None
+    finally:
+        http_stop.set()
+        http.join(timeout=5)

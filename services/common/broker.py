@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kombu import Connection, Exchange, Queue
 from kombu.exceptions import KombuError
 
-from services.common.config import env_float, env_int, env_secret, env_str
+from services.common.config import Reader
 
 # Errors that mean "the broker or the connection to it failed", as raised by kombu/py-amqp.
 BROKER_ERRORS: tuple[type[BaseException], ...] = (
@@ -31,15 +30,15 @@ class BrokerSettings:
     connect_timeout: float = 2.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> BrokerSettings:
+    def from_env(cls, env: Reader) -> BrokerSettings:
         return cls(
-            host=env_str(env, "RABBITMQ_HOST", "rabbitmq"),
-            port=env_int(env, "RABBITMQ_PORT", 5672, minimum=1),
-            vhost=env_str(env, "RABBITMQ_VHOST", "/"),
-            user=env_str(env, "RABBITMQ_USER"),
-            password=env_secret(env, "RABBITMQ_PASSWORD"),
-            queue=env_str(env, "BILLING_QUEUE", "billing_queue"),
-            connect_timeout=env_float(env, "RABBITMQ_CONNECT_TIMEOUT_SECONDS", 2.0),
+            host=env.text("RABBITMQ_HOST"),
+            port=env.integer("RABBITMQ_PORT", minimum=1),
+            vhost=env.text("RABBITMQ_VHOST"),
+            user=env.text("RABBITMQ_USER"),
+            password=env.password("RABBITMQ_PASSWORD"),
+            queue=env.text("BILLING_QUEUE"),
+            connect_timeout=env.number("RABBITMQ_CONNECT_TIMEOUT_SECONDS"),
         )
 
     def connect(self, *, confirm_publish: bool = False, heartbeat: int = 0) -> Connection:

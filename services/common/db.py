@@ -6,14 +6,14 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pg8000.native
 from pg8000.exceptions import DatabaseError, InterfaceError
 
-from services.common.config import env_float, env_int, env_secret, env_str
+from services.common.config import Reader
 from services.common.errors import DependencyTimeout, DependencyUnavailable
 
 log = logging.getLogger(__name__)
@@ -37,16 +37,16 @@ class DbSettings:
     application_name: str = "movies"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], prefix: str, defaults: tuple[str, str]) -> DbSettings:
-        host_default, name_default = defaults
+    def from_env(cls, env: Reader, prefix: str) -> DbSettings:
+        """``<prefix>_HOST``, ``_PORT``, ``_NAME``, ``_USER``, ``_PASSWORD`` and the timeouts."""
         return cls(
-            host=env_str(env, f"{prefix}_HOST", host_default),
-            port=env_int(env, f"{prefix}_PORT", 5432, minimum=1),
-            name=env_str(env, f"{prefix}_NAME", name_default),
-            user=env_str(env, f"{prefix}_USER"),
-            password=env_secret(env, f"{prefix}_PASSWORD"),
-            timeout_seconds=env_float(env, "DB_TIMEOUT_SECONDS", 5.0),
-            statement_timeout_ms=env_int(env, "DB_STATEMENT_TIMEOUT_MS", 5000, minimum=1),
+            host=env.text(f"{prefix}_HOST"),
+            port=env.integer(f"{prefix}_PORT", minimum=1),
+            name=env.text(f"{prefix}_NAME"),
+            user=env.text(f"{prefix}_USER"),
+            password=env.password(f"{prefix}_PASSWORD"),
+            timeout_seconds=env.number("DB_TIMEOUT_SECONDS"),
+            statement_timeout_ms=env.integer("DB_STATEMENT_TIMEOUT_MS", minimum=1),
         )
 
 

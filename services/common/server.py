@@ -6,7 +6,6 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -15,7 +14,7 @@ from waitress import create_server
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
-from services.common.config import env_int, env_str
+from services.common.config import Reader
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +32,12 @@ class ServerSettings:
     drain_seconds: float = 10.0
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str], *, port: int, threads: int, drain_seconds: float = 10.0
-    ) -> ServerSettings:
-        """HOST, PORT and THREADS, with this service's defaults."""
+    def from_env(cls, env: Reader, *, drain_seconds: float = 10.0) -> ServerSettings:
+        """HOST, PORT and THREADS, with this service's declared defaults."""
         return cls(
-            host=env_str(env, "HOST", "0.0.0.0"),  # noqa: S104 - a container listens on all
-            port=env_int(env, "PORT", port, minimum=1),
-            threads=env_int(env, "THREADS", threads, minimum=1),
+            host=env.text("HOST"),
+            port=env.integer("PORT", minimum=1),
+            threads=env.integer("THREADS", minimum=1),
             drain_seconds=drain_seconds,
         )
 

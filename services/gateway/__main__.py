@@ -1,21 +1,8 @@
 """`python -m services.gateway`: serve the public API."""
 
-from __future__ import annotations
-
-from services.common.app import load_config_or_exit, serve_app
-from services.gateway.app import build
+from services.common.app import run_service
+from services.gateway.app import GatewayDeps, create_app
 from services.gateway.config import GatewayConfig
 
-
-def main() -> None:
-    config = load_config_or_exit("gateway", GatewayConfig.from_env)
-    app, deps = build(config)
-    try:
-        serve_app(app, config.server, name="gateway")
-    finally:
-        deps.publisher.close()
-        deps.inventory.close()
-
-
 if __name__ == "__main__":
-    main()
+    run_service("gateway", GatewayConfig.from_env, GatewayDeps.open, create_app)

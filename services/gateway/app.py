@@ -28,6 +28,18 @@ class GatewayDeps:
     publisher: OrderPublisher
     max_body_bytes: int = 64 * 1024
 
+    @classmethod
+    def open(cls, config: GatewayConfig) -> GatewayDeps:
+        return cls(
+            inventory=InventoryClient(config.inventory),
+            publisher=OrderPublisher(config.broker, timeout=config.publish_timeout),
+            max_body_bytes=config.max_body_bytes,
+        )
+
+    def close(self) -> None:
+        self.publisher.close()
+        self.inventory.close()
+
 
 def create_app(deps: GatewayDeps) -> falcon.App:
     # Ready means "can take orders": movie reads degrade to 503 on their own if inventory is
@@ -43,15 +55,6 @@ def create_app(deps: GatewayDeps) -> falcon.App:
     return app
 
 
-def build(config: GatewayConfig) -> tuple[falcon.App, GatewayDeps]:
-    deps = GatewayDeps(
-        inventory=InventoryClient(config.inventory),
-        publisher=OrderPublisher(config.broker, timeout=config.publish_timeout),
-        max_body_bytes=config.max_body_bytes,
-    )
-    return create_app(deps), deps
-
-
 def get_app() -> falcon.App:
     """For WSGI servers that import an app object (e.g. `waitress-serve --call`)."""
-    return build(GatewayConfig.from_env(process_env()))[0]
+    return create_app(GatewayDeps.open(GatewayConfig.from_env(process_env())))

@@ -1,13 +1,32 @@
-"""The gateway's settings, read once from the environment."""
+"""The gateway's settings, read once from the environment it declares."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services import contract
+from services.common import environment as declare
 from services.common.broker import BrokerSettings
-from services.common.config import ConfigError, env_float, env_int, env_str
+from services.common.config import ConfigError, Reader
+from services.common.environment import Variable
 from services.common.server import ServerSettings
+
+ENVIRONMENT = (
+    *declare.server(port=contract.GATEWAY.port, threads=16),
+    Variable(
+        "INVENTORY_URL",
+        "Base URL of the inventory service",
+        f"http://{contract.INVENTORY.name}:{contract.INVENTORY.port}",
+    ),
+    *declare.broker(),
+    Variable(
+        "INVENTORY_CONNECT_TIMEOUT_SECONDS", "Connect timeout to inventory", "2.0", tuning=True
+    ),
+    Variable("INVENTORY_TIMEOUT_SECONDS", "Read timeout on inventory", "10.0", tuning=True),
+    Variable("PUBLISH_TIMEOUT_SECONDS", "Wait for the broker's confirm", "5.0", tuning=True),
+    *declare.body_limit(),
+)
 
 
 @dataclass(frozen=True)
@@ -27,17 +46,18 @@ class GatewayConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewayConfig:
-        url = env_str(env, "INVENTORY_URL", "http://inventory-app:8080").rstrip("/")
+        read = Reader.of(env, ENVIRONMENT)
+        url = read.text("INVENTORY_URL").rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"INVENTORY_URL must start with http:// or https://, got {url!r}")
         return cls(
-            server=ServerSettings.from_env(env, port=3000, threads=16),
+            server=ServerSettings.from_env(read),
             inventory=UpstreamSettings(
                 base_url=url,
-                connect_timeout=env_float(env, "INVENTORY_CONNECT_TIMEOUT_SECONDS", 2.0),
-                read_timeout=env_float(env, "INVENTORY_TIMEOUT_SECONDS", 10.0),
+                connect_timeout=read.number("INVENTORY_CONNECT_TIMEOUT_SECONDS"),
+                read_timeout=read.number("INVENTORY_TIMEOUT_SECONDS"),
             ),
-            broker=BrokerSettings.from_env(env),
-            publish_timeout=env_float(env, "PUBLISH_TIMEOUT_SECONDS", 5.0),
-            max_body_bytes=env_int(env, "MAX_BODY_BYTES", 64 * 1024, minimum=1),
+            broker=BrokerSettings.from_env(read),
+            publish_timeout=read.number("PUBLISH_TIMEOUT_SECONDS"),
+            max_body_bytes=read.integer("MAX_BODY_BYTES", minimum=1),
         )

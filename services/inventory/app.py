@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import falcon
 from prometheus_client import CollectorRegistry
 
@@ -16,18 +18,33 @@ from services.inventory.storage import MovieStore, migrate
 _ID = "{movie_id:int(min=1, max=9223372036854775807)}"
 
 
-def create_app(store: MovieStore, *, max_body_bytes: int = 64 * 1024) -> falcon.App:
+@dataclass(frozen=True)
+class InventoryDeps:
+    """``pool`` is what ``close`` releases: None when the caller (a test) owns it."""
+
+    store: MovieStore
+    max_body_bytes: int = 64 * 1024
+    pool: ConnectionPool | None = None
+
+    @classmethod
+    def open(cls, config: InventoryConfig) -> InventoryDeps:
+        pool = ConnectionPool(config.db, migrate)
+        pool.warm_up()
+        return cls(MovieStore(pool), max_body_bytes=config.max_body_bytes, pool=pool)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close_all()
+
+
+def create_app(deps: InventoryDeps) -> falcon.App:
+    store, limit = deps.store, deps.max_body_bytes
     app = new_app(registry=CollectorRegistry(), checks={"database": store.ping})
-    app.add_route("/api/movies", MoviesResource(store, max_body_bytes=max_body_bytes))
-    app.add_route(f"/api/movies/{_ID}", MovieResource(store, max_body_bytes=max_body_bytes))
+    app.add_route("/api/movies", MoviesResource(store, max_body_bytes=limit))
+    app.add_route(f"/api/movies/{_ID}", MovieResource(store, max_body_bytes=limit))
     return app
-
-
-def build(config: InventoryConfig) -> tuple[falcon.App, ConnectionPool]:
-    pool = ConnectionPool(config.db, migrate)
-    return create_app(MovieStore(pool), max_body_bytes=config.max_body_bytes), pool
 
 
 def get_app() -> falcon.App:
     """For WSGI servers that import an app object (e.g. `waitress-serve --call`)."""
-    return build(InventoryConfig.from_env(process_env()))[0]
+    return create_app(InventoryDeps.open(InventoryConfig.from_env(process_env())))

@@ -1,4 +1,4 @@
-"""The rendered manifests are wired as DESIGN.md says: names, ports, env, probes, traffic.
+"""The rendered manifests are wired as the contract says: names, ports, env, probes, traffic.
 
 Everything here is read from `helm template` output, not from the generator's tables, so
 a mistake in those tables fails here.
@@ -12,9 +12,12 @@ from urllib.parse import urlparse
 
 import falcon.testing
 import pytest
-from prometheus_client import CollectorRegistry
 
 from generator.chart.render import documents
+from services import contract
+from services.billing import config as billing_config
+from services.gateway import config as gateway_config
+from services.inventory import config as inventory_config
 from tests.generator.chart_support import (
     ENVIRONMENTS,
     WORKLOADS,
@@ -26,22 +29,17 @@ from tests.generator.chart_support import (
     template,
 )
 
-# DESIGN.md's environment table: what each service reads (PORT/HOST included).
+# What each service declares it reads; the contract variables (not the tuning knobs) must
+# all come from the chart. tests/unit/services/test_environment.py checks that the services
+# read nothing they do not declare.
 READS = {
-    "api-gateway": {
-        "PORT", "HOST", "INVENTORY_URL", "RABBITMQ_HOST", "RABBITMQ_PORT", "RABBITMQ_VHOST",
-        "RABBITMQ_USER", "RABBITMQ_PASSWORD", "BILLING_QUEUE",
-    },
-    "inventory-app": {
-        "PORT", "HOST", "INVENTORY_DB_HOST", "INVENTORY_DB_PORT", "INVENTORY_DB_NAME",
-        "INVENTORY_DB_USER", "INVENTORY_DB_PASSWORD",
-    },
-    "billing-app": {
-        "PORT", "HOST", "RABBITMQ_HOST", "RABBITMQ_PORT", "RABBITMQ_VHOST", "RABBITMQ_USER",
-        "RABBITMQ_PASSWORD", "BILLING_QUEUE", "BILLING_DB_HOST", "BILLING_DB_PORT",
-        "BILLING_DB_NAME", "BILLING_DB_USER", "BILLING_DB_PASSWORD",
-    },
-}  # fmt: skip
+    app.name: {v.name for v in environment if not v.tuning}
+    for app, environment in (
+        (contract.GATEWAY, gateway_config.ENVIRONMENT),
+        (contract.INVENTORY, inventory_config.ENVIRONMENT),
+        (contract.BILLING, billing_config.ENVIRONMENT),
+    )
+}
 SECRETS = {"db-secrets", "rabbitmq-secrets"}
 
 
@@ -118,10 +116,12 @@ def _docs(text: str):
 
 def _service_apps():
     """Each service's real Falcon app, built with stand-ins for its dependencies."""
+    from services.billing.app import BillingDeps
     from services.billing.app import create_app as billing_app
     from services.billing.consumer import ConsumerState
     from services.gateway.app import GatewayDeps
     from services.gateway.app import create_app as gateway_app
+    from services.inventory.app import InventoryDeps
     from services.inventory.app import create_app as inventory_app
 
     class Healthy:
@@ -132,8 +132,8 @@ def _service_apps():
     state.consuming.set()
     return {
         "api-gateway": gateway_app(GatewayDeps(inventory=Healthy(), publisher=Healthy())),
-        "inventory-app": inventory_app(Healthy()),
-        "billing-app": billing_app(store=Healthy(), state=state, registry=CollectorRegistry()),
+        "inventory-app": inventory_app(InventoryDeps(Healthy())),
+        "billing-app": billing_app(BillingDeps(store=Healthy(), state=state)),
     }
 
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from orchestrator.app import cli
+from services import contract
 
 from .cli_fakes import HPAS, NODES, WORKLOADS, install_fakes, make_checkout, runtime
 
@@ -51,7 +52,7 @@ def test_status_shows_vms_nodes_workloads_hpas_and_the_gateway(fakes, checkout):
     assert any("statefulset/billing-app" in line and "0/1" in line for line in lines)
     assert any("api-gateway-hpa" in line and "Deployment/api-gateway" in line
                and "12% / 60%" in line for line in lines)  # fmt: skip
-    assert lines[-1] == "gateway: http://192.168.56.11:30000"
+    assert lines[-1] == f"gateway: {contract.GATEWAY_URL}"
 
 
 def test_health_asks_every_readyz_through_the_service_proxy(fakes, checkout):

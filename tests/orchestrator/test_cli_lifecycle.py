@@ -14,6 +14,7 @@ from orchestrator.app import cli
 from orchestrator.errors import OrchestratorError
 from orchestrator.images import ImagePlan, save_plan
 from orchestrator.settings import Settings
+from services import contract
 
 from .cli_fakes import WORKLOADS, FakeDocker, install_fakes, make_checkout, runtime
 
@@ -68,7 +69,7 @@ def test_create_brings_up_both_vms_installs_the_chart_and_waits(fakes, checkout)
 
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "cluster created"
-    assert "gateway: http://192.168.56.11:30000" in result.output
+    assert f"gateway: {contract.GATEWAY_URL}" in result.output
     assert fakes.calls("vagrant") == [
         ["up", "k3s-master"],
         ["up", "k3s-agent"],

@@ -1,5 +1,5 @@
-"""Every endpoint and error status of DESIGN.md, through the gateway, with all three services
-running as real processes (`python -m services.<name>`)."""
+"""Every endpoint and error status of the API (docs/api.md), through the gateway, with all
+three services running as real processes (`python -m services.<name>`)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from falcon import testing
 
 from orchestrator.local.backends import PG_HOST, PG_PORT, PG_USER, Database
 from services.common.db import ConnectionPool, DbSettings
-from services.inventory.app import create_app
+from services.inventory.app import InventoryDeps, create_app
 from services.inventory.storage import MovieStore, migrate
 
 
@@ -26,7 +26,7 @@ def pool(inventory_db: Database) -> Iterator[ConnectionPool]:
 def client(pool: ConnectionPool) -> testing.TestClient:
     store = MovieStore(pool)
     store.delete_all()
-    return testing.TestClient(create_app(store, max_body_bytes=1024))
+    return testing.TestClient(create_app(InventoryDeps(store, max_body_bytes=1024)))
 
 
 def post(client: testing.TestClient, path: str, body: object) -> testing.Result:
