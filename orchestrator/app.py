@@ -11,18 +11,84 @@ from orchestrator import health as health_checks
 from orchestrator import images, vagrant, workflows
 from orchestrator import status as tables
 from orchestrator.errors import OrchestratorError
-from orchestrator.local import supervisor as local_run
+from orchestrator.local import command as local_command
+from orchestrator.local.config import SERVICES, LocalConfig
 from orchestrator.runtime import Runtime
 
 pass_runtime = click.make_pass_decorator(Runtime)
+_PORTS = LocalConfig()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class InOrder(click.Group):
+    """Lists its commands in the order they are declared, not alphabetically."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(
+    cls=InOrder,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Build, run and inspect the movies system on a two-node K3s cluster (Vagrant)."""
+    """Run the movies services on this machine (`local`), or build, deploy and inspect them on
+    a two-node K3s cluster of Vagrant VMs (every other command)."""
     if ctx.obj is None:
         ctx.obj = Runtime.from_environment()
+
+
+def _local_config(rt: Runtime) -> LocalConfig:
+    try:
+        return LocalConfig.from_env(rt.env, rt.settings.root)
+    except ValueError as exc:
+        raise OrchestratorError(str(exc)) from None
+
+
+# The ports come from the declared configuration, so the help cannot disagree with it.
+_LOCAL_HELP = f"""The three services here: gateway :{_PORTS.gateway_port}, inventory \
+:{_PORTS.inventory_port}, billing :{_PORTS.billing_port}.
+
+Runs them against the PostgreSQL and RabbitMQ of this machine (creating the databases when
+missing) until Ctrl-C, their JSON log lines prefixed by the service. From another terminal,
+`local stop SERVICE` and `local start SERVICE` stop and start one of them while the others keep
+running, and `local status` shows them. One LOCAL_ variable per setting (LOCAL_GATEWAY_PORT,
+LOCAL_DB_HOST, ...) changes where things are."""
+
+
+@cli.group(cls=InOrder, invoke_without_command=True, help=_LOCAL_HELP)
+@click.pass_context
+def local(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    rt = ctx.find_object(Runtime)
+    assert rt is not None
+    code = local_command.run(_local_config(rt), rt.console)
+    if code != 0:
+        raise OrchestratorError("every service stopped on its own; their last lines are above")
+
+
+@local.command("stop")
+@click.argument("service", type=click.Choice(SERVICES))
+@pass_runtime
+def local_stop(rt: Runtime, service: str) -> None:
+    """Stop one service of the running `local`; the others keep running."""
+    local_command.stop(_local_config(rt), service, rt.console)
+
+
+@local.command("start")
+@click.argument("service", type=click.Choice(SERVICES))
+@pass_runtime
+def local_start(rt: Runtime, service: str) -> None:
+    """Start a stopped service of the running `local` again and wait until it is ready."""
+    local_command.start(_local_config(rt), service, rt.console)
+
+
+@local.command("status")
+@pass_runtime
+def local_status(rt: Runtime) -> None:
+    """Each service of the running `local`: running or stopped, its pid, URL, readiness."""
+    local_command.status(_local_config(rt), rt.console)
 
 
 @cli.command()
@@ -148,20 +214,6 @@ def health(rt: Runtime) -> None:
     if failed:
         raise OrchestratorError(f"not ready: {', '.join(failed)} (see its logs with `logs`)")
     click.echo("all services ready")
-
-
-@cli.command()
-@pass_runtime
-def local(rt: Runtime) -> None:
-    """Run the three services here against local PostgreSQL and RabbitMQ (Ctrl-C stops)."""
-    config = local_run.config_from_env(rt.env)
-    created = local_run.ensure_databases(config, ["inventory", "billing"])
-    for name in created:
-        rt.console.print(f"created database {name}")
-    rt.console.print("gateway http://127.0.0.1:3000, inventory :8080, billing :8081")
-    code = local_run.supervise(local_run.services(config), rt.console, rt.env)
-    if code != 0:
-        raise OrchestratorError("a service stopped on its own; its last lines are above")
 
 
 def main() -> None:

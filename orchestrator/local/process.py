@@ -1,4 +1,5 @@
-"""One service as a real process (`python -m services.<name>`) on a free port."""
+"""One service as a real process (`python -m services.<name>`): on a free port for the tests,
+bench and faults, on its declared port for `orchestrator local`."""
 
 from __future__ import annotations
 
@@ -35,10 +36,13 @@ def probe(url: str, timeout: float = 1.0) -> tuple[int | None, str]:
 
 @dataclass
 class ServiceProcess:
+    """`log_path` None leaves the output on a pipe (`proc.stdout`) for the caller to read."""
+
     name: str
     env: dict[str, str]
-    log_path: Path
+    log_path: Path | None
     port: int = field(default_factory=free_port)
+    command: tuple[str, ...] | None = None
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,19 +50,32 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, wait_for: str = "/healthz", timeout: float = 20) -> ServiceProcess:
-        env = {**os.environ, **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
-        env["PYTHONPATH"] = str(ROOT)
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
+        self.spawn()
         self.wait_until(wait_for, timeout=timeout)
         return self
+
+    def spawn(self) -> subprocess.Popen[bytes]:
+        """Starts the process without waiting for it to answer."""
+        env = {**os.environ, **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        env["PYTHONPATH"] = str(ROOT)
+        argv = self.command or (sys.executable, "-m", f"services.{self.name}")
+        if self.log_path is None:
+            # Its own session: a terminal's Ctrl-C reaches only the supervisor, which stops
+            # the services with SIGTERM, the signal they handle cleanly.
+            self.proc = subprocess.Popen(
+                argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+            return self.proc
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
+        return self.proc
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def wait_until(self, path: str, *, timeout: float = 20, status: int = 200) -> None:
         deadline = time.monotonic() + timeout
@@ -73,12 +90,16 @@ class ServiceProcess:
         raise TimeoutError(f"{self.name} {path} not {status} after {timeout}s: {last}")
 
     def stop(self, timeout: float = 15) -> int:
-        """SIGTERM and wait: returns the exit code."""
+        """SIGTERM and wait (SIGKILL after `timeout`): returns the exit code."""
         if self.proc is None:
             return 0
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=timeout)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
         self.proc = None
         return code
 
@@ -99,9 +120,11 @@ class ServiceProcess:
         return kib / 1024
 
     def tail(self, lines: int = 20) -> str:
-        if not self.log_path.exists():
+        if self.log_path is None or not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def logs(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")

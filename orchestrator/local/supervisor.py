@@ -1,221 +1,153 @@
-"""`local`: the three services on this machine against local PostgreSQL and RabbitMQ.
-
-Ports: gateway 3000, inventory 8080, billing 8081 (8080 is inventory's here).
-"""
+"""`local`: the three services as processes on this machine, their JSON log lines interleaved,
+each one stopped and started on request (`local stop|start SERVICE` from another terminal)
+while the others keep running."""
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 from rich.console import Console
 
-from orchestrator.errors import OrchestratorError
+from orchestrator.local.control import Request
+from orchestrator.local.process import ServiceProcess
 
 STOP_GRACE_SECONDS = 20.0
-# A development run listens on this machine only, not on every interface.
-LOOPBACK = "127.0.0.1"
+RUNNING, STOPPED = "running", "stopped on request"
 
 
 @dataclass(frozen=True)
-class LocalConfig:
-    """The local dependencies; each value can be overridden by the same variable."""
-
-    db_host: str = "127.0.0.1"
-    db_port: int = 5432
-    db_user: str = "postgres"
-    # Ignored under trust authentication, but the services require a value.
-    db_password: str = "postgres"  # noqa: S105 - the documented local default
-    rabbitmq_host: str = "127.0.0.1"
-    rabbitmq_port: int = 5672
-    rabbitmq_user: str = "guest"
-    rabbitmq_password: str = "guest"  # noqa: S105 - RabbitMQ's own default
+class Line:
+    service: str
+    process: subprocess.Popen[bytes]
+    text: str | None  # None: the output ended, the process is exiting
 
 
-@dataclass(frozen=True)
-class LocalService:
-    name: str
-    argv: tuple[str, ...]
-    env: Mapping[str, str] = field(default_factory=dict)
+class Supervisor:
+    def __init__(self, procs: Sequence[ServiceProcess], console: Console) -> None:
+        self._procs = {proc.name: proc for proc in procs}
+        self._states = dict.fromkeys(self._procs, "not started")
+        self._console = console
+        self._lines: queue.Queue[Line] = queue.Queue()
+        self._width = max(len(name) for name in self._procs)
 
+    def run(self, stop: threading.Event, requests: queue.Queue[Request]) -> int:
+        """Until `stop` (exit 0) or until every service has exited on its own (exit 1)."""
+        try:
+            for name in self._procs:
+                self._start(name)
+            while not stop.is_set():
+                self._serve(requests)
+                try:
+                    line = self._lines.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                self._relay(line)
+                if all(state.startswith("exited") for state in self._states.values()):
+                    self._say("every service has stopped on its own; see their lines above", "red")
+                    return 1
+            self._say("stopping the services")
+            return 0
+        finally:
+            for proc in self._procs.values():
+                proc.stop(timeout=STOP_GRACE_SECONDS)
 
-def services(config: LocalConfig, python: str = sys.executable) -> tuple[LocalService, ...]:
-    """The three processes with the environment each service declares."""
-    broker = {
-        "RABBITMQ_HOST": config.rabbitmq_host,
-        "RABBITMQ_PORT": str(config.rabbitmq_port),
-        "RABBITMQ_USER": config.rabbitmq_user,
-        "RABBITMQ_PASSWORD": config.rabbitmq_password,
-    }
+    def _start(self, name: str) -> subprocess.Popen[bytes]:
+        child = self._procs[name].spawn()
+        self._states[name] = RUNNING
+        threading.Thread(target=self._pump, args=(name, child), daemon=True).start()
+        return child
 
-    def database(prefix: str, name: str) -> dict[str, str]:
+    def _pump(self, name: str, child: subprocess.Popen[bytes]) -> None:
+        assert child.stdout is not None
+        for raw in child.stdout:
+            self._lines.put(Line(name, child, raw.decode(errors="replace").rstrip("\n")))
+        self._lines.put(Line(name, child, None))
+
+    def _relay(self, line: Line) -> None:
+        proc = self._procs[line.service]
+        if line.text is not None:
+            # The JSON line itself is left intact after the prefix, for jq and friends.
+            self._say(f"{line.service:<{self._width}} | {line.text}", markup=False)
+        elif line.process is proc.proc and self._states[line.service] == RUNNING:
+            code = proc.stop()
+            self._states[line.service] = f"exited with code {code}"
+            self._say(
+                f"{line.service} exited with code {code} without being asked to; the others keep "
+                f"running; `./orchestrator.sh local start {line.service}` starts it again",
+                "red",
+            )
+
+    def _serve(self, requests: queue.Queue[Request]) -> None:
+        while True:
+            try:
+                request = requests.get_nowait()
+            except queue.Empty:
+                return
+            handler = self._handlers().get(request.verb)
+            if handler is None:
+                request.answer(ok=False, message=f"unknown request {request.verb!r}")
+            elif request.verb in ("start", "stop") and request.service not in self._procs:
+                known = ", ".join(self._procs)
+                request.answer(ok=False, message=f"no service {request.service!r} (one of {known})")
+            else:
+                handler(request)
+
+    def _handlers(self) -> dict[str, Callable[[Request], None]]:
         return {
-            f"{prefix}_DB_HOST": config.db_host,
-            f"{prefix}_DB_PORT": str(config.db_port),
-            f"{prefix}_DB_NAME": name,
-            f"{prefix}_DB_USER": config.db_user,
-            f"{prefix}_DB_PASSWORD": config.db_password,
+            "ping": lambda request: request.answer(ok=True, message="running"),
+            "status": self._status,
+            "stop": self._stop_one,
+            "start": self._start_one,
         }
 
-    return (
-        LocalService(
-            "inventory",
-            (python, "-m", "services.inventory"),
-            {"HOST": LOOPBACK, "PORT": "8080", **database("INVENTORY", "inventory")},
-        ),
-        LocalService(
-            "billing",
-            (python, "-m", "services.billing"),
-            {"HOST": LOOPBACK, "PORT": "8081", **broker, **database("BILLING", "billing")},
-        ),
-        LocalService(
-            "gateway",
-            (python, "-m", "services.gateway"),
+    def _status(self, request: Request) -> None:
+        rows = [
             {
-                "HOST": LOOPBACK,
-                "PORT": "3000",
-                "INVENTORY_URL": f"http://{LOOPBACK}:8080",
-                **broker,
-            },
-        ),
-    )
+                "service": name,
+                "state": self._states[name],
+                "pid": proc.proc.pid if proc.running and proc.proc else None,
+                "url": proc.url,
+            }
+            for name, proc in self._procs.items()
+        ]
+        request.answer(ok=True, services=rows)
+
+    def _stop_one(self, request: Request) -> None:
+        name = str(request.service)
+        proc = self._procs[name]
+        if not proc.running:
+            request.answer(ok=True, message=f"{name} is not running ({self._states[name]})")
+            return
+        self._states[name] = STOPPED
+        code = proc.stop(timeout=STOP_GRACE_SECONDS)
+        self._say(f"{name} stopped on request (exit code {code})", "yellow")
+        request.answer(ok=True, message=f"{name} stopped (exit code {code})")
+
+    def _start_one(self, request: Request) -> None:
+        name = str(request.service)
+        proc = self._procs[name]
+        if proc.running:
+            request.answer(ok=True, message=f"{name} is already running", url=proc.url)
+            return
+        child = self._start(name)
+        self._say(f"{name} started on request (pid {child.pid})", "yellow")
+        request.answer(ok=True, message=f"{name} started (pid {child.pid})", url=proc.url)
+
+    def _say(self, text: str, style: str | None = None, *, markup: bool = True) -> None:
+        self._console.print(text, style=style, markup=markup, highlight=False, soft_wrap=True)
 
 
-def config_from_env(env: Mapping[str, str]) -> LocalConfig:
-    defaults = LocalConfig()
-    return LocalConfig(
-        db_host=env.get("LOCAL_DB_HOST", defaults.db_host),
-        db_port=int(env.get("LOCAL_DB_PORT", defaults.db_port)),
-        db_user=env.get("LOCAL_DB_USER", defaults.db_user),
-        db_password=env.get("LOCAL_DB_PASSWORD", defaults.db_password),
-        rabbitmq_host=env.get("LOCAL_RABBITMQ_HOST", defaults.rabbitmq_host),
-        rabbitmq_port=int(env.get("LOCAL_RABBITMQ_PORT", defaults.rabbitmq_port)),
-        rabbitmq_user=env.get("LOCAL_RABBITMQ_USER", defaults.rabbitmq_user),
-        rabbitmq_password=env.get("LOCAL_RABBITMQ_PASSWORD", defaults.rabbitmq_password),
-    )
-
-
-def ensure_databases(config: LocalConfig, names: Sequence[str]) -> list[str]:
-    """Create each database that does not exist yet; returns the ones created."""
-    import pg8000.native  # only `local` talks to PostgreSQL directly
-
-    try:
-        conn = pg8000.native.Connection(
-            user=config.db_user,
-            password=config.db_password,
-            host=config.db_host,
-            port=config.db_port,
-            database="postgres",
-            timeout=10,
-        )
-    except (OSError, pg8000.exceptions.InterfaceError) as exc:
-        raise OrchestratorError(
-            f"PostgreSQL does not answer at {config.db_host}:{config.db_port} as "
-            f"{config.db_user}: start it (e.g. pg_ctlcluster 15 main start) or set LOCAL_DB_*"
-        ) from exc
-    created = []
-    try:
-        existing = {row[0] for row in conn.run("SELECT datname FROM pg_database")}
-        for name in names:
-            if name not in existing:
-                # Names come from our own constant list; identifiers cannot be parameters.
-                conn.run(f'CREATE DATABASE "{name}"')
-                created.append(name)
-    finally:
-        conn.close()
-    return created
-
-
-def supervise(
-    procs: Sequence[LocalService],
-    console: Console,
-    env: Mapping[str, str] = os.environ,
-    stop: threading.Event | None = None,
-) -> int:
-    """Start every service, interleave their log lines, and stop all of them together:
-    on Ctrl-C / SIGTERM or `stop` (exit 0), or once one exits on its own (exit 1)."""
-    lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
-    children: dict[str, subprocess.Popen[str]] = {}
-    stop = stop or threading.Event()
-    previous = _on_stop_signals(lambda *_: stop.set())
-    try:
-        for service in procs:
-            child = subprocess.Popen(
-                service.argv,
-                env={**env, **service.env},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                # Their own session: the terminal's Ctrl-C reaches only us, and we stop
-                # them with SIGTERM, the signal the services handle cleanly.
-                start_new_session=True,
-            )
-            children[service.name] = child
-            threading.Thread(target=_pump, args=(service.name, child, lines), daemon=True).start()
-        return _relay(children, lines, stop, console)
-    finally:
-        _stop_all(children)
-        _restore_signals(previous)
-
-
-def _relay(
-    children: Mapping[str, subprocess.Popen[str]],
-    lines: queue.Queue[tuple[str, str | None]],
-    stop: threading.Event,
-    console: Console,
-) -> int:
-    width = max(len(name) for name in children)
-    while not stop.is_set():
-        try:
-            name, line = lines.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if line is not None:
-            # The JSON line itself is left intact after the prefix, for jq and friends.
-            console.print(
-                f"{name:<{width}} | {line}", markup=False, highlight=False, soft_wrap=True
-            )
-            continue
-        code = children[name].wait()
-        console.print(f"{name} exited with code {code}; stopping the others", style="red")
-        return 1
-    console.print("stopping the services")
-    return 0
-
-
-def _pump(
-    name: str, child: subprocess.Popen[str], lines: queue.Queue[tuple[str, str | None]]
-) -> None:
-    assert child.stdout is not None
-    for line in child.stdout:
-        lines.put((name, line.rstrip("\n")))
-    lines.put((name, None))  # end of output: the process is exiting
-
-
-def _stop_all(children: Mapping[str, subprocess.Popen[str]]) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children.values():
-        try:
-            child.wait(timeout=STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
-def _on_stop_signals(handler: Callable[[int, FrameType | None], None]) -> dict[int, Any]:
+def on_stop_signals(handler: Callable[[int, FrameType | None], None]) -> dict[int, Any]:
     return {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
-def _restore_signals(previous: Mapping[int, Any]) -> None:
+def restore_signals(previous: Mapping[int, Any]) -> None:
     for signum, handler in previous.items():
         signal.signal(signum, handler)

@@ -1,27 +1,36 @@
-"""`local`: databases created on the real PostgreSQL, the three processes supervised
-together, and the real services run by `python -m orchestrator local` on this machine."""
+"""`local`: the supervisor with stand-in processes, the one-line preflight errors, and the real
+`python -m orchestrator local` controlled from another terminal (`local stop|start|status`).
+
+Every run here is on free ports, per-run databases, a per-run queue and vhost and its own
+state folder: never the user's 3000/8080/8081, `inventory`, `billing` or `billing_queue`,
+so the suite passes while the user's own `./orchestrator.sh local` runs."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
-import uuid
 from contextlib import contextmanager
 
-import pg8000.native
 import pytest
 from rich.console import Console
 
-from orchestrator.errors import OrchestratorError
+from faults.misbehaving import refused_port
+from faults.vhost import Vhost
 from orchestrator.kube import Kubectl
-from orchestrator.local import supervisor as local
+from orchestrator.local import preflight
+from orchestrator.local.backends import Database, check_reachable, unique
+from orchestrator.local.config import LocalConfig, services
+from orchestrator.local.control import Request, ask, socket_path
+from orchestrator.local.process import ServiceProcess, free_port, probe
+from orchestrator.local.supervisor import Supervisor
 from orchestrator.settings import Settings
 from tests.e2e import audit
 from tests.e2e.audit import call, expect
@@ -31,60 +40,127 @@ from tests.support.tools import on_path
 from .cli_fakes import install_fakes, make_checkout
 from .test_cli_flags import unknown_flags
 
-CONFIG = local.LocalConfig()
+
+@pytest.fixture(scope="module", autouse=True)
+def _real_servers():
+    problem = check_reachable()
+    if problem:
+        pytest.fail(problem, pytrace=False)
 
 
-def admin():
-    return pg8000.native.Connection(user="postgres", host="127.0.0.1", database="postgres")
+def distinct_free_ports(count):
+    ports: set[int] = set()
+    while len(ports) < count:
+        ports.add(free_port())
+    return sorted(ports)
 
 
-def test_missing_databases_are_created_once():
-    names = [f"cli_test_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+@pytest.fixture(scope="module")
+def vhost():
+    made = Vhost.create()
+    yield made
+    made.delete()
+
+
+@pytest.fixture
+def isolated(tmp_path, vhost):
+    """The LOCAL_ variables of a `local` of its own; its databases and queue go afterwards."""
+    gateway, inventory, billing = distinct_free_ports(3)
+    env = {
+        "LOCAL_GATEWAY_PORT": str(gateway),
+        "LOCAL_INVENTORY_PORT": str(inventory),
+        "LOCAL_BILLING_PORT": str(billing),
+        "LOCAL_INVENTORY_DB": unique("local_inventory"),
+        "LOCAL_BILLING_DB": unique("local_billing"),
+        "LOCAL_BILLING_QUEUE": unique("billing_queue"),
+        "LOCAL_RABBITMQ_VHOST": vhost.name,
+        "LOCAL_STATE_DIR": str(tmp_path / "state"),
+    }
+    yield env
+    Database(env["LOCAL_INVENTORY_DB"]).drop()
+    Database(env["LOCAL_BILLING_DB"]).drop()
+    with vhost.connect() as conn:
+        conn.default_channel.queue_delete(queue=env["LOCAL_BILLING_QUEUE"])
+
+
+def orchestrator(env, *args, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator", *args], cwd=REPO_ROOT, env={**os.environ, **env},
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def wait_ready(url, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if probe(url)[0] == 200:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{url} not ready within {seconds}s")
+
+
+@contextmanager
+def running_local(env, log_path):
+    """`python -m orchestrator local` until the block ends, then SIGTERM."""
+    config = LocalConfig.from_env(env, REPO_ROOT)
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "local"], cwd=REPO_ROOT,
+            env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
     try:
-        assert local.ensure_databases(CONFIG, names) == names
-        assert local.ensure_databases(CONFIG, names) == []
-        conn = admin()
-        found = conn.run("SELECT datname FROM pg_database WHERE datname = ANY(:n)", n=names)
-        conn.close()
-        assert sorted(row[0] for row in found) == sorted(names)
+        for name in ("inventory", "billing", "gateway"):
+            wait_ready(f"{config.url(name)}/readyz")
+        yield proc, config
     finally:
-        conn = admin()
-        for name in names:
-            conn.run(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
 
 
-def test_postgresql_not_answering_is_one_line_with_the_fix():
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with pytest.raises(OrchestratorError) as failure:
-        local.ensure_databases(local.LocalConfig(db_port=port), ["inventory"])
-    assert failure.value.message == (
-        f"PostgreSQL does not answer at 127.0.0.1:{port} as postgres: start it "
-        "(e.g. pg_ctlcluster 15 main start) or set LOCAL_DB_*"
+def only_line(result):
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+# --- the declared configuration
+
+
+def test_the_defaults_are_the_documented_ports_databases_and_queue(tmp_path):
+    config = LocalConfig.from_env({}, tmp_path)
+    assert (config.gateway_port, config.inventory_port, config.billing_port) == (3000, 8080, 8081)
+    assert (config.inventory_db, config.billing_db) == ("inventory", "billing")
+    assert config.billing_queue == "billing_queue"
+    assert config.rabbitmq_vhost == "/"
+    assert config.state_dir == tmp_path / ".orchestrator" / "local"
+
+
+def test_each_setting_has_its_local_variable(tmp_path):
+    config = LocalConfig.from_env(
+        {"LOCAL_BILLING_PORT": "9001", "LOCAL_BILLING_DB": "b2", "LOCAL_STATE_DIR": "/x"}, tmp_path
     )
+    assert (config.billing_port, config.billing_db, str(config.state_dir)) == (9001, "b2", "/x")
+    with pytest.raises(ValueError, match="LOCAL_GATEWAY_PORT must be a whole number"):
+        LocalConfig.from_env({"LOCAL_GATEWAY_PORT": "abc"}, tmp_path)
 
 
 def test_the_services_get_the_design_environment():
-    gateway, inventory, billing = (
-        {s.name: s for s in local.services(CONFIG, python="py")}[n]
-        for n in ("gateway", "inventory", "billing")
-    )
-    assert gateway.argv == ("py", "-m", "services.gateway")
+    procs = {proc.name: proc for proc in services(LocalConfig())}
+    gateway, inventory, billing = procs["gateway"], procs["inventory"], procs["billing"]
+    assert (gateway.port, inventory.port, billing.port) == (3000, 8080, 8081)
     assert gateway.env == {
-        "HOST": "127.0.0.1", "PORT": "3000", "INVENTORY_URL": "http://127.0.0.1:8080",
-        "RABBITMQ_HOST": "127.0.0.1",
-        "RABBITMQ_PORT": "5672", "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest",
+        "INVENTORY_URL": "http://127.0.0.1:8080", "RABBITMQ_HOST": "127.0.0.1",
+        "RABBITMQ_PORT": "5672", "RABBITMQ_VHOST": "/", "RABBITMQ_USER": "guest",
+        "RABBITMQ_PASSWORD": "guest", "BILLING_QUEUE": "billing_queue",
     }  # fmt: skip
-    assert inventory.env["PORT"] == "8080"
-    assert inventory.env["HOST"] == billing.env["HOST"] == "127.0.0.1"
     assert inventory.env["INVENTORY_DB_NAME"] == "inventory"
     assert inventory.env["INVENTORY_DB_HOST"] == "127.0.0.1"
-    assert billing.env["PORT"] == "8081"
     assert billing.env["BILLING_DB_NAME"] == "billing"
-    assert billing.env["RABBITMQ_USER"] == "guest"
+    assert billing.env["BILLING_QUEUE"] == "billing_queue"
+    assert all(proc.log_path is None for proc in procs.values())  # output on a pipe
 
+
+# --- the supervisor, with stand-ins that record how they were stopped
 
 STAND_IN = """
 import json, pathlib, signal, sys, time
@@ -101,93 +177,215 @@ sys.exit(3)
 
 def stand_ins(tmp_path, lifetimes):
     return [
-        local.LocalService(
-            name, (sys.executable, "-c", STAND_IN, name, str(tmp_path / name), str(life))
+        ServiceProcess(
+            name,
+            {},
+            log_path=None,
+            command=(sys.executable, "-c", STAND_IN, name, str(tmp_path / name), str(life)),
         )
         for name, life in lifetimes.items()
     ]
 
 
-def supervise(procs, stop=None):
-    console = Console(record=True, width=200, force_terminal=False)
-    code = local.supervise(procs, console, dict(os.environ), stop)
-    return code, console.export_text()
+class Supervised:
+    """A Supervisor on a thread, with its requests queue and recorded console."""
+
+    def __init__(self, procs):
+        self.console = Console(record=True, width=300, force_terminal=False, file=io.StringIO())
+        self.stop = threading.Event()
+        self.requests: queue.Queue[Request] = queue.Queue()
+        self.code: list[int] = []
+        supervisor = Supervisor(procs, self.console)
+        args = (self.stop, self.requests)
+        self.thread = threading.Thread(target=lambda: self.code.append(supervisor.run(*args)))
+        self.thread.start()
+
+    def ask(self, verb, service=None):
+        request = Request(verb, service)
+        self.requests.put(request)
+        return request.answers.get(timeout=30)
+
+    def started(self, count):
+        """Waits until `count` stand-ins have printed their first line (their handlers are set)."""
+        eventually(lambda: self.console.export_text(clear=False).count('"started"') == count)
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join(timeout=60)
+        return self.code[0], self.console.export_text()
+
+
+def eventually(condition, seconds=10):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
 
 
 def test_a_stop_request_stops_every_service_with_sigterm(tmp_path):
-    # (The real SIGTERM path is exercised on `python -m orchestrator local` below.)
-    procs = stand_ins(tmp_path, {"inventory": 60, "billing": 60, "gateway": 60})
-    stop = threading.Event()
-    threading.Timer(2.0, stop.set).start()
-    code, output = supervise(procs, stop)
+    run = Supervised(stand_ins(tmp_path, {"inventory": 60, "billing": 60, "gateway": 60}))
+    run.started(3)
+    code, output = run.finish()
 
     assert code == 0
     for name in ("inventory", "billing", "gateway"):
         assert f'{name:<9} | {{"service": "{name}", "msg": "started"}}' in output
         assert (tmp_path / name).read_text() == "SIGTERM"
     assert output.splitlines()[-1] == "stopping the services"
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
 
 
-def test_one_service_dying_stops_the_others(tmp_path):
-    procs = stand_ins(tmp_path, {"inventory": 1, "gateway": 60})
-    code, output = supervise(procs)
+def test_one_service_stopped_on_request_leaves_the_others_running(tmp_path):
+    run = Supervised(stand_ins(tmp_path, {"billing": 60, "gateway": 60}))
+    run.started(2)
+    assert run.ask("stop", "billing") == {"ok": True, "message": "billing stopped (exit code 0)"}
+    assert (tmp_path / "billing").read_text() == "SIGTERM"
+    states = {row["service"]: row for row in run.ask("status")["services"]}
+    assert states["billing"]["state"] == "stopped on request"
+    assert states["billing"]["pid"] is None
+    assert states["gateway"]["state"] == "running"
+    assert run.ask("start", "billing")["message"].startswith("billing started (pid ")
+    assert run.ask("status")["services"][0]["state"] == "running"
+    run.started(3)
+    assert run.ask("start", "nobody") == {
+        "ok": False, "message": "no service 'nobody' (one of billing, gateway)"
+    }  # fmt: skip
+    code, output = run.finish()
 
-    assert code == 1
-    assert "inventory exited with code 3; stopping the others" in output
+    assert code == 0
+    assert "billing stopped on request (exit code 0)" in output
+    assert "without being asked" not in output
+
+
+def test_a_service_dying_is_reported_and_the_others_keep_running(tmp_path):
+    run = Supervised(stand_ins(tmp_path, {"inventory": 0.5, "gateway": 60}))
+    eventually(lambda: "inventory exited" in run.console.export_text(clear=False))
+    assert run.ask("status")["services"][1]["state"] == "running"
+    code, output = run.finish()
+
+    assert code == 0
+    assert (
+        "inventory exited with code 3 without being asked to; the others keep running; "
+        "`./orchestrator.sh local start inventory` starts it again"
+    ) in output
     assert (tmp_path / "gateway").read_text() == "SIGTERM"
-    assert not (tmp_path / "inventory").exists()
 
 
-def wait_ready(url, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"{url} not ready within {seconds}s")
+def test_every_service_dying_ends_the_run_with_exit_1(tmp_path):
+    run = Supervised(stand_ins(tmp_path, {"inventory": 0.2, "gateway": 0.2}))
+    run.thread.join(timeout=30)
+    assert run.code == [1]
+    assert "every service has stopped on its own" in run.console.export_text()
 
 
-@contextmanager
-def running_local():
-    """`python -m orchestrator local` until the block ends, then SIGTERM; yields its output
-    (a list filled once it has stopped) and the process."""
-    for port in (3000, 8080, 8081):
-        with socket.socket() as probe:
-            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} is taken"
-    orchestrator = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "local"], cwd=REPO_ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    output: list[str] = []
-    try:
-        for port in (3000, 8080, 8081):
-            wait_ready(f"http://127.0.0.1:{port}/readyz")
-        yield orchestrator, output
-    finally:
-        orchestrator.send_signal(signal.SIGTERM)
-        output.extend(orchestrator.communicate(timeout=60)[0].splitlines())
+# --- one line, exit 1, for each thing that stops `local` from starting
 
 
-def test_local_runs_the_real_services_and_stops_them_on_sigterm():
-    with running_local() as (orchestrator, lines):
-        base = "http://127.0.0.1:3000"
-        marker = f"local {uuid.uuid4().hex[:8]}"
+def test_a_taken_port_names_its_holder(isolated):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = orchestrator({**isolated, "LOCAL_BILLING_PORT": str(port)}, "local")
+    assert result.returncode == 1
+    line = only_line(result)
+    assert line.startswith(f"Error: port {port} (billing) is taken by pid {os.getpid()} (python")
+    assert line.endswith("run `local` with LOCAL_BILLING_PORT set to a free port")
+
+
+@pytest.mark.parametrize(
+    ("variable", "start", "fix"),
+    [
+        ("LOCAL_RABBITMQ_PORT", "RabbitMQ does not answer at 127.0.0.1:{port}", "rabbitmq-server"),
+        ("LOCAL_DB_PORT", "PostgreSQL does not answer at 127.0.0.1:{port} as postgres", "LOCAL_DB"),
+    ],
+)
+def test_a_server_not_answering_is_one_line_with_the_fix(isolated, variable, start, fix):
+    port = refused_port()
+    result = orchestrator({**isolated, variable: str(port)}, "local")
+    assert result.returncode == 1
+    line = only_line(result)
+    assert line.startswith("Error: " + start.format(port=port))
+    assert fix in line
+
+
+def test_the_hints_name_a_command_that_exists_here():
+    assert "pg_ctlcluster" in preflight.postgres_hint() or "apt-get" in preflight.postgres_hint()
+    assert "rabbitmq-server" in preflight.rabbitmq_hint()
+
+
+def test_control_commands_without_a_running_local_say_how_to_start_one(isolated):
+    result = orchestrator(isolated, "local", "status")
+    assert result.returncode == 1
+    assert only_line(result) == (
+        "Error: no `local` is running from this checkout: start it with "
+        "`./orchestrator.sh local` in another terminal"
+    )
+
+
+# --- the real services
+
+
+def test_local_runs_the_real_services_and_stops_them_on_sigterm(isolated, tmp_path):
+    log = tmp_path / "local.log"
+    with running_local(isolated, log) as (proc, config):
+        base = config.url("gateway")
+        marker = f"local {unique('m')}"
         movie = expect(call(base, "POST", "/api/movies", {"title": marker, "description": "x"}))
         assert expect(call(base, "GET", f"/api/movies/{movie['id']}"))["title"] == marker
-        expect(call(base, "DELETE", f"/api/movies/{movie['id']}"))
+        assert Database(config.inventory_db).scalar("SELECT count(*) FROM movies") == 1
 
-    assert orchestrator.returncode == 0, lines
+        second = orchestrator(isolated, "local")
+        assert second.returncode == 1
+        assert only_line(second).startswith("Error: `local` is already running from this checkout")
+
+    lines = log.read_text().splitlines()
+    assert proc.returncode == 0, lines
     assert lines[-1] == "stopping the services"
     logged = [line.split(" | ", 1) for line in lines if " | " in line]
     assert {name.strip() for name, _ in logged} == {"gateway", "inventory", "billing"}
     assert all(json.loads(entry) for _, entry in logged)  # each log line is JSON
 
 
-def test_the_audit_scenario_against_local_services_and_a_recording_kubectl(tmp_path, monkeypatch):
+def orders(config, user_id):
+    return Database(config.billing_db).scalar(
+        "SELECT count(*) FROM orders WHERE user_id = :u", u=user_id
+    )
+
+
+def test_the_audit_billing_flow_with_local_stop_and_start(isolated, tmp_path):
+    """Stop billing, order, start billing again: the order is stored once it is back."""
+    vhost = Vhost(isolated["LOCAL_RABBITMQ_VHOST"])
+    order = {"user_id": "20", "number_of_items": "99", "total_amount": "250"}
+    with running_local(isolated, tmp_path / "local.log") as (_, config):
+        stopped = orchestrator(isolated, "local", "stop", "billing")
+        assert stopped.stdout == "billing stopped (exit code 0)\n"
+        status = orchestrator(isolated, "local", "status").stdout
+        assert "stopped on request" in status
+        assert probe(f"{config.url('billing')}/healthz")[0] is None
+
+        assert expect(call(config.url("gateway"), "POST", "/api/billing", order))
+        time.sleep(1)
+        assert vhost.depth(config.billing_queue) == 1
+        assert orders(config, 20) == 0
+
+        started = orchestrator(isolated, "local", "start", "billing")
+        assert started.returncode == 0, started.stderr
+        assert f"billing ready at {config.url('billing')}" in started.stdout
+        eventually(lambda: orders(config, 20) == 1, seconds=30)
+        assert expect(call(config.url("gateway"), "GET", "/api/movies")) == []
+
+        # Billing dying on its own (here: SIGTERM from outside) is reported, not fatal.
+        answer = ask(socket_path(config.state_dir), "status")
+        pid = next(row["pid"] for row in answer["services"] if row["service"] == "billing")
+        assert f" {pid} " in orchestrator(isolated, "local", "status").stdout
+        os.kill(pid, signal.SIGTERM)
+        eventually(lambda: "billing exited with code 0" in (tmp_path / "local.log").read_text())
+        assert probe(f"{config.url('gateway')}/readyz")[0] == 200
+
+
+def test_the_audit_scenario_against_local_services_and_a_recording_kubectl(
+    isolated, tmp_path, monkeypatch
+):
     """The e2e audit's HTTP half for real (on 127.0.0.1, never the cluster's address),
     its kubectl half recorded: scale, wait, rollout, and the psql count in billing-db-0."""
     real_kubectl = str(on_path("kubectl"))  # located before the stand-ins take over PATH
@@ -206,10 +404,11 @@ def test_the_audit_scenario_against_local_services_and_a_recording_kubectl(tmp_p
     settings = Settings(root=make_checkout(tmp_path / "repo"))
     kubectl = Kubectl(fakes.bin_dir / "kubectl", settings)
     console = Console(record=True, width=200, force_terminal=False)
-    scenario = audit.Scenario("http://127.0.0.1:3000", kubectl, user_id=777001)
 
-    with running_local():
+    with running_local(isolated, tmp_path / "local.log") as (_, config):
+        scenario = audit.Scenario(config.url("gateway"), kubectl, user_id=777001)
         passed = audit.run(scenario, console)
+        eventually(lambda: orders(config, 777001) == 2, seconds=30)  # the run's own database
 
     assert passed, console.export_text()
     ns = ["--kubeconfig", str(settings.kubeconfig), "--namespace", "microservices"]
