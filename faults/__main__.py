@@ -1,4 +1,5 @@
-"""`python -m faults [--quick] [--seed N] [SCENARIO ...]`: run, record, exit 1 on any failure."""
+"""`python -m faults [--quick] [--seed N] [--record] [SCENARIO ...]`: run, report, exit 1 on any
+failure. Only `--record` overwrites faults/results/; other runs write build/faults/."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("scenarios", nargs="*", help="scenario names (default: all)")
     parser.add_argument("--quick", action="store_true", help="smaller loads, fewer faults")
     parser.add_argument("--seed", type=int, default=None, help="replay a run's fault timing")
-    parser.add_argument("--no-record", action="store_true", help="do not overwrite faults/results/")
+    parser.add_argument(
+        "--record", action="store_true", help="write faults/results/ (default: build/faults/)"
+    )
     return parser.parse_args(argv)
 
 
@@ -48,8 +51,8 @@ def main(argv: list[str]) -> int:
     command = replay_command(args, seed)
     print(report.table(results))
     print(report.details(results))
-    if not args.no_record:
-        print(f"recorded in {report.write(results, command=command, wall_seconds=wall)}")
+    into = report.RESULTS if args.record else report.SCRATCH
+    print(f"written to {report.write(results, command=command, wall_seconds=wall, into=into)}")
     failed = sum(not r.passed for r in results)
     print(f"faults: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

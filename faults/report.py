@@ -1,4 +1,5 @@
-"""faults/results/: the latest run as a Markdown table (for people) and JSON (for tools)."""
+"""The latest run as a Markdown table (for people) and JSON (for tools): in faults/results/ when
+recorded, in build/faults/ otherwise."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pathlib import Path
 from faults.result import Result
 
 RESULTS = Path(__file__).parent / "results"
+# Where a run that was not asked to record writes: ignored by git, so the committed results
+# (and the README that quotes them) change only on `--record`.
+SCRATCH = Path(__file__).resolve().parents[1] / "build" / "faults"
 COLUMNS = ("scenario", "sent", "200", "stored", "dup", "lost", "dead-lettered", "worst recovery")
 
 
@@ -49,20 +53,20 @@ def details(results: list[Result]) -> str:
     return "\n".join(parts)
 
 
-def write(results: list[Result], *, command: str, wall_seconds: float) -> Path:
-    RESULTS.mkdir(exist_ok=True)
+def write(results: list[Result], *, command: str, wall_seconds: float, into: Path) -> Path:
+    into.mkdir(parents=True, exist_ok=True)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = (
         f"# Fault-injection results\n\nRun {when} on {platform.node() or 'this machine'} "
         f"({platform.python_version()}), {wall_seconds:.0f} s in all. Reproduce: `{command}`\n"
     )
     markdown = f"{header}\n{table(results)}\n\n{details(results)}"
-    (RESULTS / "latest.md").write_text(markdown)
+    (into / "latest.md").write_text(markdown)
     payload = {
         "when": when,
         "command": command,
         "wall_seconds": round(wall_seconds, 1),
         "scenarios": [r.to_json() for r in results],
     }
-    (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2) + "\n")
-    return RESULTS / "latest.md"
+    (into / "latest.json").write_text(json.dumps(payload, indent=2) + "\n")
+    return into / "latest.md"
