@@ -21,8 +21,25 @@ class DependencyTimeout(Exception):
 def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
     # Falcon would answer XML to a client that prefers it; the contract is JSON for everyone.
     resp.content_type = falcon.MEDIA_JSON
+    if not error.description:
+        # Falcon's own 404/405 (no route, no responder) carry a title only.
+        error.description = default_description(req, error)
     resp.data = error.to_json()
     resp.append_header("Vary", "Accept")
+
+
+def default_description(req: falcon.Request, error: falcon.HTTPError) -> str:
+    """What a person can do about an error raised without a description."""
+    where = f"{req.method} {req.path}"
+    if isinstance(error, falcon.HTTPMethodNotAllowed):
+        allowed = dict(error.headers or {}).get("Allow", "")
+        return f"{where} is not allowed; this path accepts {allowed or 'no method'}"
+    if isinstance(error, falcon.HTTPNotFound):
+        return (
+            f"nothing at {req.path}: the paths served are in the API document "
+            "(GET /api/openapi.json on the gateway); movie ids are whole numbers from 1"
+        )
+    return f"{where} failed with {error.status}; retry later or report the X-Request-ID"
 
 
 def _unavailable(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
@@ -41,7 +58,10 @@ def _timeout(req: falcon.Request, resp: falcon.Response, ex: Exception, params: 
 
 def _unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
     log.error("unhandled error", exc_info=ex, extra={"request_id": _rid(req)})
-    raise falcon.HTTPInternalServerError(title="Internal Server Error")
+    raise falcon.HTTPInternalServerError(
+        title="Internal Server Error",
+        description="the request failed on our side and is logged; report its X-Request-ID",
+    )
 
 
 def _rid(req: falcon.Request) -> str | None:
