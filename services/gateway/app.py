@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 from services.common.app import new_app
 from services.common.config import process_env
 from services.gateway.config import GatewayConfig
+from services.gateway.docs import add_docs_routes
 from services.gateway.publisher import OrderPublisher
 from services.gateway.resources import (
     BillingResource,
@@ -52,6 +53,7 @@ def create_app(deps: GatewayDeps) -> falcon.App:
         "/api/billing", BillingResource(deps.publisher, max_body_bytes=deps.max_body_bytes)
     )
     app.add_route("/api/openapi.json", OpenApiResource(load_openapi()))
+    add_docs_routes(app)
     return app
 
 

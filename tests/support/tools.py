@@ -23,16 +23,26 @@ def venv_tool(name: str, package: str) -> str:
 
 def vagrant() -> str:
     """Debian's vagrant: installed here when absent and we are root, else a clear failure."""
-    found = shutil.which("vagrant")
+    return debian_program("vagrant", "vagrant")
+
+
+def chromium() -> str:
+    """Debian's chromium, for the headless browser tests."""
+    return debian_program("chromium", "chromium")
+
+
+def debian_program(name: str, package: str) -> str:
+    """`name` from PATH: installed with apt-get when absent and we are root, else a failure."""
+    found = shutil.which(name)
     if found:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "vagrant"], check=True, env=env)
-        found = shutil.which("vagrant")
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, env=env)
+        found = shutil.which(name)
     if found is None:
-        pytest.fail("vagrant is missing: apt-get install vagrant (Debian's package) as root")
+        pytest.fail(f"{name} is missing: apt-get install {package} (Debian's package) as root")
     return found
 
 
