@@ -10,7 +10,7 @@ import shutil
 
 import nox
 
-nox.options.sessions = ["lint", "unit", "tests", "cli", "chart", "faults"]
+nox.options.sessions = ["lint", "unit", "tests", "cli", "chart", "faults", "postman"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -81,6 +81,24 @@ def e2e(session: nox.Session) -> None:
     session.run("python", "-m", "tests.e2e.audit", *session.posargs)
 
 
+NEWMAN = "newman@6.2.2"
+
+
+@nox.session(python=PYTHON)
+def postman(session: nox.Session) -> None:
+    """The Postman collection (docs/postman/) run by the real newman against a stack of its own
+    on free ports; first its drift test against the OpenAPI document."""
+    session.install("-e", ".[orchestrator,test]")
+    dev_tools(session)
+    session.run("pytest", "-q", "tests/postman")
+    prefix = os.path.join(".tools", "newman")
+    newman = os.path.join(prefix, "node_modules", ".bin", "newman")
+    if not os.path.exists(newman):
+        session.run("npm", "install", "--no-audit", "--no-fund", "--prefix", prefix, NEWMAN,
+                    external=True)  # fmt: skip
+    session.run("python", "-m", "tests.postman.run", newman)
+
+
 # Debian packages that provide the load tools the bench drives, by program name.
 _BENCH_TOOLS = {"wrk": "wrk", "pgbench": "postgresql-client"}
 
@@ -104,8 +122,9 @@ def bench(session: nox.Session) -> None:
 def faults(session: nox.Session) -> None:
     """Fault injection: billing SIGKILLed, broker and database connections cut, poison
     messages, two consumers, hung inventory, schemathesis and hypothesis fuzzing, against the
-    real PostgreSQL and RabbitMQ; writes faults/results/latest.{md,json} (~4 min, run by CI).
-    `nox -s faults -- --quick` for smaller loads, `-- poison broker-cut` for some scenarios."""
+    real PostgreSQL and RabbitMQ (~4 min, run by CI); writes build/faults/latest.{md,json}, and
+    faults/results/ only with `-- --record`. `-- --quick` for smaller loads, `-- poison
+    broker-cut` for some scenarios."""
     session.install("-e", ".[test]", "schemathesis>=4.3,<5", "hypothesis>=6.100")
     session.run("pytest", "tests/faults", "-q")  # the suite's own judge first
     session.run("python", "-m", "faults", *session.posargs)
