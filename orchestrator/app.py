@@ -28,7 +28,7 @@ class InOrder(click.Group):
 
 @click.group(
     cls=InOrder,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": 100},
 )
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -46,8 +46,8 @@ def _local_config(rt: Runtime) -> LocalConfig:
 
 
 # The ports come from the declared configuration, so the help cannot disagree with it.
-_LOCAL_HELP = f"""The three services here: gateway :{_PORTS.gateway_port}, inventory \
-:{_PORTS.inventory_port}, billing :{_PORTS.billing_port}.
+_LOCAL_HELP = f"""Run the three services on this machine: gateway :{_PORTS.gateway_port}, \
+inventory :{_PORTS.inventory_port}, billing :{_PORTS.billing_port}.
 
 Runs them against the PostgreSQL and RabbitMQ of this machine (creating the databases when
 missing) until Ctrl-C, their JSON log lines prefixed by the service. From another terminal,

@@ -10,20 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.local.process import ServiceProcess
+from services import contract
 from services.common.broker import BrokerSettings
 
-SERVICES = ("inventory", "billing", "gateway")
+SERVICES = (contract.INVENTORY.short, contract.BILLING.short, contract.GATEWAY.short)
 
 
 @dataclass(frozen=True)
 class LocalConfig:
-    gateway_port: int = 3000
-    inventory_port: int = 8080
-    # 8080 is inventory's here; in the cluster each service has an address of its own.
-    billing_port: int = 8081
-    inventory_db: str = "inventory"
-    billing_db: str = "billing"
-    billing_queue: str = "billing_queue"
+    gateway_port: int = contract.LOCAL_PORTS[contract.GATEWAY.short]
+    inventory_port: int = contract.LOCAL_PORTS[contract.INVENTORY.short]
+    billing_port: int = contract.LOCAL_PORTS[contract.BILLING.short]
+    inventory_db: str = contract.INVENTORY_DATABASE
+    billing_db: str = contract.BILLING_DATABASE
+    billing_queue: str = contract.BILLING_QUEUE
     db_host: str = "127.0.0.1"
     db_port: int = 5432
     db_user: str = "postgres"

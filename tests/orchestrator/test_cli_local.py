@@ -422,3 +422,14 @@ def test_the_audit_scenario_against_local_services_and_a_recording_kubectl(
     assert "SELECT count(*) FROM orders WHERE user_id::text = '777001'" in calls[5][-1]
     assert console.export_text().count("PASS") == 6
     assert [unknown_flags(real_kubectl, argv) for argv in calls] == [[] for _ in calls]
+
+
+def test_help_puts_local_first_and_truncates_nothing():
+    from click.testing import CliRunner
+
+    from orchestrator.app import cli
+
+    listed = CliRunner().invoke(cli, ["--help"]).output.split("Commands:")[1].splitlines()[1:]
+    assert listed[0].split()[0] == "local"
+    assert "gateway :3000, inventory :8080, billing :8081" in listed[0]
+    assert not [line for line in listed if line.rstrip().endswith("...")]
