@@ -48,6 +48,13 @@ def test_only_the_runtime_dependencies_are_installed(image_venv):
         subprocess.run([image_venv, "-I", "-c", f"import {module}"], check=True)
 
 
+def test_the_docs_page_assets_are_in_the_image(image_venv):
+    check = "from openapi_ui_bundles import swagger_ui; print(swagger_ui.static_path)"
+    path = subprocess.run([image_venv, "-I", "-c", check], capture_output=True, text=True).stdout
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"):
+        assert subprocess.run(["test", "-s", f"{path.strip()}/{asset}"]).returncode == 0, asset
+
+
 @pytest.mark.parametrize("service", ["gateway", "inventory", "billing"])
 def test_each_service_starts_from_the_installed_package(image_venv, tmp_path, service):
     # Without its required settings a service stops at once with one clear line; that
