@@ -88,7 +88,7 @@ NEWMAN = "newman@6.2.2"
 def postman(session: nox.Session) -> None:
     """The Postman collection (docs/postman/) run by the real newman against a stack of its own
     on free ports; first its drift test against the OpenAPI document."""
-    session.install("-e", ".[orchestrator,test]")
+    session.install("-e", ".[test]")
     dev_tools(session)
     session.run("pytest", "-q", "tests/postman")
     prefix = os.path.join(".tools", "newman")

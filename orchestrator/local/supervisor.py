@@ -55,7 +55,8 @@ class Supervisor:
             self._say("stopping the services")
             return 0
         finally:
-            for proc in self._procs.values():
+            # The reverse of the start order: the gateway stops taking requests first.
+            for proc in reversed(self._procs.values()):
                 proc.stop(timeout=STOP_GRACE_SECONDS)
 
     def _start(self, name: str) -> subprocess.Popen[bytes]:
