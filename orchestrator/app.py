@@ -160,16 +160,33 @@ def deploy(rt: Runtime) -> None:
     click.echo(f"deployed {rt.settings.release} to {rt.settings.namespace}")
 
 
+def _build_args(pairs: tuple[str, ...]) -> dict[str, str]:
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--build-arg")
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
 @cli.command()
 @click.argument("tag", required=False)
 @click.option("--push", is_flag=True, help="Push the images after building them.")
 @click.option("--registry", help="Registry prefix, e.g. ghcr.io/you (default: Docker Hub).")
+@click.option(
+    "--build-arg",
+    "build_args",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=lambda _ctx, _param, pairs: _build_args(pairs),
+    help="A build argument of services/Dockerfile, e.g. PYTHON_IMAGE=... (repeatable).",
+)
 @pass_runtime
-def build(rt: Runtime, tag: str | None, push: bool, registry: str | None) -> None:
+def build(
+    rt: Runtime, tag: str | None, push: bool, registry: str | None, build_args: dict[str, str]
+) -> None:
     """Build the three images (default TAG: the date and time) and record the tag."""
     plan = images.plan_for(tag or images.default_tag(), registry, rt.env)
     client = rt.docker()
-    workflows.build(rt, client, plan)
+    workflows.build(rt, client, plan, build_args)
     if push:
         images.push(client, plan, rt.console)
         click.echo(f"pushed {plan.tag}")

@@ -155,8 +155,15 @@ def connect_docker() -> Any:
     return client
 
 
-def build(client: Any, settings: Settings, plan: ImagePlan, console: Console) -> None:
-    """Build every target, streaming the engine's log."""
+def build(
+    client: Any,
+    settings: Settings,
+    plan: ImagePlan,
+    console: Console,
+    build_args: Mapping[str, str] | None = None,
+) -> None:
+    """Build every target, streaming the engine's log; `build_args` are the Dockerfile's ARGs."""
+    extra = {"buildargs": dict(build_args)} if build_args else {}
     for app in APPS:
         ref = plan.ref(app)
         console.print(f"[bold]building {ref}[/] (target {app.target})")
@@ -167,6 +174,7 @@ def build(client: Any, settings: Settings, plan: ImagePlan, console: Console) ->
             tag=ref,
             rm=True,
             decode=True,
+            **extra,
         )
         _stream(chunks, console, f"building {app.target}")
 

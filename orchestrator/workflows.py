@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,13 @@ def side_load_images(rt: Runtime, client: Any) -> None:
     load(rt, client, plan)
 
 
-def build(rt: Runtime, client: Any, plan: images.ImagePlan) -> images.ImagePlan:
-    images.build(client, rt.settings, plan, rt.console)
+def build(
+    rt: Runtime,
+    client: Any,
+    plan: images.ImagePlan,
+    build_args: Mapping[str, str] | None = None,
+) -> images.ImagePlan:
+    images.build(client, rt.settings, plan, rt.console, build_args)
     values = helm.default_values(rt.settings) if plan.hub_user else {}
     record = images.save_plan(rt.settings, plan, values)
     rt.console.print(
