@@ -10,7 +10,7 @@ import shutil
 
 import nox
 
-nox.options.sessions = ["lint", "unit", "tests", "cli", "chart", "faults", "postman"]
+nox.options.sessions = ["lint", "unit", "tests", "cli", "chart", "faults", "pods", "postman"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -128,3 +128,17 @@ def faults(session: nox.Session) -> None:
     session.install("-e", ".[test]", "schemathesis>=4.3,<5", "hypothesis>=6.100")
     session.run("pytest", "tests/faults", "-q")  # the suite's own judge first
     session.run("python", "-m", "faults", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def pods(session: nox.Session) -> None:
+    """The images built from services/Dockerfile and the chart's pods run under podman (as
+    root): readiness and liveness probes, security checks from inside each container, the
+    audit through the NodePort on 127.0.0.1:30000, and the data kept across a restart.
+    Installs Debian's podman when missing. `-- --record` writes tests/pods/results/latest.md."""
+    if os.geteuid() != 0:
+        session.error("pods runs podman as root: run it with sudo (CI runs as root)")
+    session.run("bash", "tests/pods/setup-podman.sh", external=True)
+    session.install("-e", ".[generator,test]")
+    session.run("pytest", "tests/pods", "-q")  # the harness's own conversions first
+    session.run("python", "-m", "tests.pods", *session.posargs)

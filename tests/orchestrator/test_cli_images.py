@@ -71,6 +71,27 @@ def test_build_streams_every_target_and_records_the_tag(checkout):
     assert (checkout / "values/vagrant.yaml").read_text() == VALUES_YAML
 
 
+def test_build_args_reach_every_target(checkout):
+    docker = FakeDocker()
+    result = invoke(
+        runtime(checkout, docker=docker), "build", "v1.3", "--build-arg", "PYTHON_IMAGE=local/py:1"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert [kwargs["buildargs"] for _, kwargs in docker.calls] == [
+        {"PYTHON_IMAGE": "local/py:1"}
+    ] * len(APP_NAMES)
+
+
+def test_a_build_arg_without_a_value_is_refused(checkout):
+    docker = FakeDocker()
+    result = invoke(runtime(checkout, docker=docker), "build", "v1.4", "--build-arg", "NOPE")
+
+    assert result.exit_code == 2
+    assert "'NOPE' is not KEY=VALUE" in result.output
+    assert docker.calls == []
+
+
 def test_build_for_a_docker_hub_user_renames_the_repositories_in_the_override(checkout):
     env = {"DOCKER_HUB_USERNAME": "alice"}
     docker = FakeDocker()

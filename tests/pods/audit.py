@@ -28,7 +28,7 @@ def call(method: str, path: str, body: Any = None, timeout: float = 10.0) -> Ans
         GATEWAY + path, data=data, method=method, headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return Answer(response.status, json.loads(response.read() or b"null"))
     except urllib.error.HTTPError as exc:
         return Answer(exc.code, exc.read().decode(errors="replace"))

@@ -41,7 +41,9 @@ def env_sources(plan: Plan) -> dict[tuple[str, str, str], str]:
             found[("configMapKeyRef", config["metadata"]["name"], key)] = str(value)
     for secret in plan.secrets:
         for key, value in (secret.get("data") or {}).items():
-            found[("secretKeyRef", secret["metadata"]["name"], key)] = base64.b64decode(value).decode()
+            found[("secretKeyRef", secret["metadata"]["name"], key)] = base64.b64decode(
+                value
+            ).decode()
     return found
 
 

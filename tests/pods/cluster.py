@@ -68,6 +68,10 @@ class Cluster:
         self.podman.run("pod", "start", pod, timeout=120)
         return time.monotonic()
 
+    def pod_state(self, pod: str) -> str:
+        done = self.podman.run("pod", "inspect", "--format", "{{.State}}", pod, check=False)
+        return done.stdout.strip() if done.returncode == 0 else "absent"
+
     def wait_ready(self, started: float, pods: tuple[str, ...] | None = None) -> list[Outcome]:
         workloads = [w for w in self.plan.workloads if pods is None or w.name in pods]
         return wait_ready(

@@ -15,7 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,11 @@ def debian_mirror(sources: tuple[Path, ...] = APT_SOURCES) -> str:
     """The Debian mirror this machine's apt uses for the suite (one-line or deb822 sources)."""
     texts = []
     for source in sources:
-        files = sorted(source.glob("*.sources")) + sorted(source.glob("*.list")) if source.is_dir() else [source]
+        files = (
+            sorted(source.glob("*.sources")) + sorted(source.glob("*.list"))
+            if source.is_dir()
+            else [source]
+        )
         texts += [f.read_text() for f in files if f.is_file()]
     for text in texts:
         mirror = _mirror_in(text)
@@ -70,7 +75,7 @@ def _mirror_in(text: str) -> str | None:
     return None
 
 
-def ensure_debian(podman: Podman, log: callable) -> str:
+def ensure_debian(podman: Podman, log: Callable[[str], None]) -> str:
     """The minbase image, rebuilt only when its recipe (suite, mirror) changes."""
     mirror = debian_mirror()
     recipe = hashlib.sha256(f"{SUITE} minbase {mirror}".encode()).hexdigest()[:16]
@@ -156,14 +161,24 @@ def build_services(podman: Podman, images: ServiceImages) -> str:
     return done.stdout
 
 
-def build_all(podman: Podman, images: ServiceImages, log: callable) -> None:
+def build_all(podman: Podman, images: ServiceImages, log: Callable[[str], None]) -> None:
+    """The base first; then the stand-ins side by side with Python and the services, since
+    most of their time goes to downloading Debian packages."""
     log(f"{DEBIAN}: {ensure_debian(podman, log)}")
-    build_local(podman, "python", PYTHON, HOST_CA_BUNDLE)
-    build_local(podman, "postgres", POSTGRES)
-    build_local(podman, "rabbitmq", RABBITMQ)
-    log(f"{PYTHON}, {POSTGRES}, {RABBITMQ}: built")
-    build_services(podman, images)
-    log(f"{images.ref('movies/*')}: built by orchestrator build")
+
+    def services() -> None:
+        build_local(podman, "python", PYTHON, HOST_CA_BUNDLE)
+        build_services(podman, images)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        jobs = {
+            pool.submit(services): f"{PYTHON}, {images.ref('movies/*')} (orchestrator build)",
+            pool.submit(build_local, podman, "postgres", POSTGRES): POSTGRES,
+            pool.submit(build_local, podman, "rabbitmq", RABBITMQ): RABBITMQ,
+        }
+        for job, name in jobs.items():
+            job.result()
+            log(f"{name}: up to date")
 
 
 def sizes(podman: Podman) -> list[tuple[str, int]]:

@@ -53,5 +53,7 @@ class Podman:
     def exists(self, kind: str, name: str) -> bool:
         return self.run(kind, "exists", name, check=False).returncode == 0
 
-    def exec(self, container: str, *command: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+    def exec(
+        self, container: str, *command: str, timeout: float = 30.0
+    ) -> subprocess.CompletedProcess[str]:
         return self.run("exec", container, *command, check=False, timeout=timeout)

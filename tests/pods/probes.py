@@ -25,7 +25,9 @@ except urllib.error.HTTPError as exc:
 print(status)
 sys.exit(0 if 200 <= status < 400 else 1)
 """
-_TCP = "import socket, sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), float(sys.argv[2]))"
+_TCP = """import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), float(sys.argv[2]))
+"""
 
 
 # eq=False: each probe is its own key in the schedule (it holds unhashable specs).
@@ -66,7 +68,9 @@ def probes_of(workloads: Iterable[Workload], kinds: tuple[str, ...] = KINDS) -> 
     found = []
     for workload in workloads:
         for container in workload.rendered["spec"]["containers"]:
-            ports = {p["name"]: p["containerPort"] for p in container.get("ports", []) if "name" in p}
+            ports = {
+                p["name"]: p["containerPort"] for p in container.get("ports", []) if "name" in p
+            }
             found += [
                 Probe(workload.name, container["name"], kind, container[kind], ports)
                 for kind in kinds
