@@ -35,6 +35,13 @@ HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RECIPE_LABEL = "movies.pods.recipe"
+# Written into the base, so that no image built on it keeps docs or downloaded packages.
+DEBIAN_CONFIG = {
+    "etc/dpkg/dpkg.cfg.d/01-pods-nodoc": HERE / "images" / "debian" / "01-pods-nodoc",
+    "etc/apt/apt.conf.d/01-pods-no-cache": HERE / "images" / "debian" / "01-pods-no-cache",
+}
+RECORD = (REPO / ".orchestrator" / "images.json", REPO / ".orchestrator" / "images.yaml")
+NO_DOCS = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale")
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ def _mirror_in(text: str) -> str | None:
 def ensure_debian(podman: Podman, log: Callable[[str], None]) -> str:
     """The minbase image, rebuilt only when its recipe (suite, mirror) changes."""
     mirror = debian_mirror()
-    recipe = hashlib.sha256(f"{SUITE} minbase {mirror}".encode()).hexdigest()[:16]
+    recipe = _recipe(mirror)
     if podman.exists("image", DEBIAN):
         labels = podman.json("image", "inspect", DEBIAN)[0]["Labels"] or {}
         if labels.get(RECIPE_LABEL) == recipe:
@@ -89,8 +96,10 @@ def ensure_debian(podman: Podman, log: Callable[[str], None]) -> str:
             ["debootstrap", "--variant=minbase", SUITE, root, mirror],
             check=True, capture_output=True, timeout=600,
         )  # fmt: skip
-        for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc"):
+        for junk in ("var/cache/apt/archives", "var/lib/apt/lists", *NO_DOCS):
             _empty(Path(root) / junk)
+        for target, source in DEBIAN_CONFIG.items():
+            shutil.copy2(source, Path(root) / target)
         tar = subprocess.Popen(["tar", "-C", root, "-c", "."], stdout=subprocess.PIPE)
         subprocess.run(
             ["podman", "import", "--change", f"ENV PATH={PATH}",
@@ -99,6 +108,11 @@ def ensure_debian(podman: Podman, log: Callable[[str], None]) -> str:
         )  # fmt: skip
         tar.wait(timeout=60)
     return "built"
+
+
+def _recipe(mirror: str) -> str:
+    configs = "".join(source.read_text() for source in DEBIAN_CONFIG.values())
+    return hashlib.sha256(f"{SUITE} minbase {mirror} {configs}".encode()).hexdigest()[:16]
 
 
 def _empty(folder: Path) -> None:
@@ -129,6 +143,21 @@ def _context(source: Path, extra_files: tuple[Path, ...]) -> Iterator[Path]:
 
 
 @contextmanager
+def _record_kept() -> Iterator[None]:
+    """`orchestrator build` records its images for `deploy` in .orchestrator/: the record
+    of the user's own last build is put back, since these images are for this test only."""
+    saved = {path: path.read_bytes() for path in RECORD if path.is_file()}
+    try:
+        yield
+    finally:
+        for path in RECORD:
+            if path in saved:
+                path.write_bytes(saved[path])
+            else:
+                path.unlink(missing_ok=True)
+
+
+@contextmanager
 def docker_api(podman: Podman) -> Iterator[str]:
     """podman's Docker-compatible API on a private socket, for as long as the block runs."""
     with tempfile.TemporaryDirectory(prefix="movies-pods-api-") as folder:
@@ -149,7 +178,7 @@ def docker_api(podman: Podman) -> Iterator[str]:
 
 def build_services(podman: Podman, images: ServiceImages) -> str:
     """`orchestrator build` (the docker SDK) on the Python base; returns its output."""
-    with docker_api(podman) as host:
+    with docker_api(podman) as host, _record_kept():
         done = subprocess.run(
             [sys.executable, "-m", CLI_MODULE, "build", images.tag, "--registry",
              images.registry, "--build-arg", f"PYTHON_IMAGE={PYTHON}"],
@@ -182,5 +211,10 @@ def build_all(podman: Podman, images: ServiceImages, log: Callable[[str], None])
 
 
 def sizes(podman: Podman) -> list[tuple[str, int]]:
-    rows = podman.json("images", "--filter", f"reference={LOCAL}/*", "--format", "json")
-    return sorted((name, int(row["Size"])) for row in rows for name in row.get("Names") or [])
+    rows = podman.json("images", "--format", "json")
+    return sorted(
+        (name, int(row["Size"]))
+        for row in rows
+        for name in row.get("Names") or []
+        if name.startswith(f"{LOCAL}/")
+    )

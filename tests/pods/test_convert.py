@@ -40,9 +40,10 @@ def test_containers_keep_what_the_chart_says(plan):
             assert {key: rendered.get(key) for key in KEPT} == {
                 key: played.get(key) for key in KEPT
             }
-        assert workload.playable["spec"]["securityContext"] == workload.rendered["spec"][
-            "securityContext"
-        ]
+        assert (
+            workload.playable["spec"]["securityContext"]
+            == workload.rendered["spec"]["securityContext"]
+        )
 
 
 def test_only_the_node_port_is_published_and_only_on_loopback(plan):
