@@ -139,6 +139,7 @@ def pods(session: nox.Session) -> None:
     if os.geteuid() != 0:
         session.error("pods runs podman as root: run it with sudo (CI runs as root)")
     session.run("bash", "tests/pods/setup-podman.sh", external=True)
-    session.install("-e", ".[generator,test]")
+    session.install("-e", ".[orchestrator,test]")
+    dev_tools(session)
     session.run("pytest", "tests/pods", "-q")  # the harness's own conversions first
     session.run("python", "-m", "tests.pods", *session.posargs)

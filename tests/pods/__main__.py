@@ -18,8 +18,6 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.pods")
     parser.add_argument("--record", action="store_true", help=f"write {RECORDED.name} too")
     args = parser.parse_args(argv)
-    from generator import toolchain  # helm, as the chart session gets it
-
     began = time.monotonic()
     podman, report = Podman(), Report()
     service_images = images.ServiceImages()
@@ -31,7 +29,7 @@ def main(argv: list[str]) -> int:
         return 1
     built = time.monotonic() - began
     report.step("build the images", True, f"{built:.0f}s")
-    plan = convert.plan(render(toolchain.ensure_helm()))
+    plan = convert.plan(render())
     with running(podman, plan) as cluster:
         scenario.run_all(report, cluster)
     header = _header(podman, built, time.monotonic() - began)

@@ -26,10 +26,11 @@ NAMESPACE = "microservices"
 READY_WITHIN = 180.0
 
 
-def render(helm: Path) -> list[dict]:
+def render() -> list[dict]:
     """`helm template` once per run: it draws new passwords at every render, and the
-    volumes must meet the same ones after a restart."""
-    args = [str(helm), "template", "movies", str(CHART), "-n", NAMESPACE]
+    volumes must meet the same ones after a restart. helm is the one on PATH (the nox
+    session puts .ci/toolchain.py's there)."""
+    args = ["helm", "template", "movies", str(CHART), "-n", NAMESPACE]
     for values in VALUES:
         args += ["-f", str(values)]
     done = subprocess.run(args, capture_output=True, text=True, check=True, timeout=120)

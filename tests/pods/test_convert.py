@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from generator import toolchain
 from tests.pods import convert, images
 from tests.pods.cluster import render
 
@@ -13,7 +12,7 @@ KEPT = ("image", "env", "securityContext", "resources", "readinessProbe", "liven
 
 @pytest.fixture(scope="module")
 def rendered():
-    return render(toolchain.ensure_helm())
+    return render()
 
 
 @pytest.fixture(scope="module")
