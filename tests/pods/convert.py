@@ -174,8 +174,10 @@ def _resolve_symlinked_mounts(container: dict[str, Any]) -> None:
 def played_mount_path(path: str) -> str:
     """Where podman mounts what the chart mounts at `path`.
 
-    A new podman volume takes its owner from the image's directory at the mount point; it
-    does not follow the image's /var/run -> /run symlink, so it would stay root's.
+    A new podman volume takes its owner from the directory at the mount point, but podman
+    4.3 follows the image's /var/run -> /run symlink on the host's filesystem: mounted at
+    /var/run/postgresql, the volume got the host's /run/postgresql owner (not the image's
+    uid 999), and PostgreSQL could not create its socket there.
     """
     return path.removeprefix("/var") if path.startswith("/var/run/") else path
 
