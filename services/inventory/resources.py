@@ -5,6 +5,7 @@ from __future__ import annotations
 import falcon
 
 from services.common.bodies import read_json
+from services.inventory.listing import one_page, parse_paging, stream_all
 from services.inventory.storage import MovieStore
 from services.inventory.validation import parse_movie_update, parse_new_movie, parse_title_filter
 
@@ -20,7 +21,14 @@ class MoviesResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         needle = parse_title_filter(req.get_param("title"))
-        resp.media = [movie.to_dict() for movie in self._store.list(needle)]
+        paging = parse_paging(req)
+        resp.content_type = falcon.MEDIA_JSON
+        if paging is None:
+            resp.stream = stream_all(self._store, needle)
+            return
+        resp.data, link = one_page(self._store, paging, needle)
+        if link:
+            resp.set_header("Link", link)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         fields = parse_new_movie(read_json(req, max_bytes=self._max_body))
@@ -38,10 +46,11 @@ class MovieResource:
         self._max_body = max_body_bytes
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, movie_id: int) -> None:
-        movie = self._store.get(movie_id)
+        movie = self._store.get_json(movie_id)
         if movie is None:
             raise _not_found(movie_id)
-        resp.media = movie.to_dict()
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = movie.encode()
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, movie_id: int) -> None:
         changes = parse_movie_update(read_json(req, max_bytes=self._max_body))

@@ -22,6 +22,19 @@ _SCHEMA = [
 ]
 _MIGRATION_LOCK = 0x6D6F7669  # "movi": one key per database, any constant works
 _COLUMNS = "id, title, description"
+_TITLE_MATCH = "strpos(lower(title), lower(:needle)) > 0"
+# PostgreSQL writes the JSON (row_to_json): one text value per page, which pg8000 hands over
+# as it is, instead of a Python object per row and field to decode, build and encode again.
+_PAGE = """
+    WITH page AS (
+        SELECT id, title, description FROM movies WHERE id > :after {filter}
+        ORDER BY id LIMIT :limit
+    )
+    SELECT coalesce(string_agg(row_to_json(page)::text, ',' ORDER BY id), ''), count(*),
+           max(id), EXISTS (SELECT 1 FROM movies WHERE id > (SELECT max(id) FROM page) {filter})
+    FROM page
+"""
+_ONE_JSON = f"SELECT row_to_json(m)::text FROM (SELECT {_COLUMNS} FROM movies WHERE id = :id) m"
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,17 @@ class Movie:
         return {"id": self.id, "title": self.title, "description": self.description}
 
 
+@dataclass(frozen=True)
+class JsonPage:
+    """Up to `limit` movies with ids above `after`, in id order, as JSON objects joined by
+    commas (no brackets), so that pages concatenate into one array."""
+
+    objects: str
+    count: int
+    last_id: int | None
+    more: bool
+
+
 def migrate(conn: pg8000.native.Connection) -> None:
     migrate_with_lock(conn, _MIGRATION_LOCK, _SCHEMA)
 
@@ -42,20 +66,17 @@ class MovieStore:
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
 
-    def list(self, title_contains: str | None = None) -> list[Movie]:
+    def page_json(self, *, after: int, limit: int, title_contains: str | None = None) -> JsonPage:
+        params: dict[str, Any] = {"after": after, "limit": limit}
         if title_contains:
-            rows = self._pool.run_read(
-                f"SELECT {_COLUMNS} FROM movies "
-                "WHERE strpos(lower(title), lower(:needle)) > 0 ORDER BY id",
-                needle=title_contains,
-            )
-        else:
-            rows = self._pool.run_read(f"SELECT {_COLUMNS} FROM movies ORDER BY id")
-        return [Movie(*row) for row in rows]
+            params["needle"] = title_contains
+        sql = _PAGE.format(filter=f"AND {_TITLE_MATCH}" if title_contains else "")
+        objects, count, last_id, more = self._pool.run_read(sql, **params)[0]
+        return JsonPage(objects, int(count), last_id, bool(more))
 
-    def get(self, movie_id: int) -> Movie | None:
-        rows = self._pool.run_read(f"SELECT {_COLUMNS} FROM movies WHERE id = :id", id=movie_id)
-        return Movie(*rows[0]) if rows else None
+    def get_json(self, movie_id: int) -> str | None:
+        rows = self._pool.run_read(_ONE_JSON, id=movie_id)
+        return rows[0][0] if rows else None
 
     def create(self, title: str, description: str) -> Movie:
         rows = self._pool.run(
