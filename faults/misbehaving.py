@@ -80,3 +80,18 @@ class Trickler(Listener):
                 client.sendall(bytes([byte]))
                 time.sleep(self._gap)
             client.close()
+
+
+class StallingStream(Listener):
+    """Reads the request, sends the head and a first chunk of a chunked answer, then falls
+    silent with the connection open: an upstream that broke off in the middle of a list."""
+
+    HEAD = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    FIRST = b"[1,2,3"
+
+    def handle(self, client: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            client.recv(65536)
+            client.sendall(self.HEAD + b"%x\r\n%s\r\n" % (len(self.FIRST), self.FIRST))

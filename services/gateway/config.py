@@ -24,6 +24,12 @@ ENVIRONMENT = (
         "INVENTORY_CONNECT_TIMEOUT_SECONDS", "Connect timeout to inventory", "2.0", tuning=True
     ),
     Variable("INVENTORY_TIMEOUT_SECONDS", "Read timeout on inventory", "10.0", tuning=True),
+    Variable(
+        "INVENTORY_STREAM_TIMEOUT_SECONDS",
+        "Longest relay of a long answer (the whole movie list)",
+        "120.0",
+        tuning=True,
+    ),
     Variable("PUBLISH_TIMEOUT_SECONDS", "Wait for the broker's confirm", "5.0", tuning=True),
     *declare.body_limit(),
 )
@@ -34,6 +40,8 @@ class UpstreamSettings:
     base_url: str
     connect_timeout: float = 2.0
     read_timeout: float = 10.0
+    # The whole of a relayed answer (the complete movie list), the slowest client included.
+    stream_timeout: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class GatewayConfig:
                 base_url=url,
                 connect_timeout=read.number("INVENTORY_CONNECT_TIMEOUT_SECONDS"),
                 read_timeout=read.number("INVENTORY_TIMEOUT_SECONDS"),
+                stream_timeout=read.number("INVENTORY_STREAM_TIMEOUT_SECONDS"),
             ),
             broker=BrokerSettings.from_env(read),
             publish_timeout=read.number("PUBLISH_TIMEOUT_SECONDS"),

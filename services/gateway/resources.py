@@ -20,7 +20,14 @@ log = logging.getLogger(__name__)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept")
-_FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Allow", "Cache-Control", "ETag", "Location")
+_FORWARDED_RESPONSE_HEADERS = (
+    "Content-Type",
+    "Allow",
+    "Cache-Control",
+    "ETag",
+    "Location",
+    "Link",
+)
 
 
 class MovieProxy:
@@ -42,7 +49,10 @@ class MovieProxy:
             log.warning("bad answer from inventory: %s", error.__cause__)
             raise falcon.HTTPBadGateway(title="Bad Gateway", description=str(error)) from error
         resp.status = answer.status
-        resp.data = answer.body
+        if answer.stream is None:
+            resp.data = answer.body
+        else:
+            resp.stream = answer.stream
         for name in _FORWARDED_RESPONSE_HEADERS:
             if name in answer.headers:
                 resp.set_header(name, answer.headers[name])

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import http.client
+import logging
 import select
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from services.common.errors import DependencyTimeout, DependencyUnavailable
 from services.gateway.config import UpstreamSettings
 from services.gateway.deadline import Watchdog
+
+log = logging.getLogger(__name__)
+
+# Answers up to this size are read whole within the answer deadline, so that a late one is
+# still a 504; longer or chunked ones (the whole movie list) are relayed as they arrive,
+# holding one read's worth in memory instead of the whole answer.
+BUFFERED_MAX = 256 * 1024
+RELAY_CHUNK = 64 * 1024
 
 
 class BadUpstream(Exception):
@@ -23,6 +32,8 @@ class UpstreamResponse:
     status: int
     headers: http.client.HTTPMessage  # case-insensitive lookups, as HTTP headers need
     body: bytes
+    stream: Iterator[bytes] | None = None
+    """Set instead of `body` for answers relayed as they arrive."""
 
 
 class InventoryClient:
@@ -40,6 +51,7 @@ class InventoryClient:
         self._port = url.port or (443 if self._https else 80)
         self._connect_timeout = settings.connect_timeout
         self._read_timeout = settings.read_timeout
+        self._stream_timeout = settings.stream_timeout
         self._local = threading.local()
         # One watchdog thread per client (so per process), started on the first request.
         self._watchdog = Watchdog()
@@ -83,7 +95,8 @@ class InventoryClient:
             with self._watchdog.guard(conn.sock, self._read_timeout) as late:
                 try:
                     response = conn.getresponse()
-                    data = response.read()
+                    relay = response.length is None or response.length > BUFFERED_MAX
+                    data = b"" if relay else response.read()
                 except (http.client.HTTPException, OSError):
                     if late.is_set():  # the cut shows as a reset or a short answer
                         raise TimeoutError("no complete answer in time") from None
@@ -92,9 +105,31 @@ class InventoryClient:
             raise DependencyTimeout("inventory did not answer in time") from error
         except (http.client.HTTPException, OSError) as error:
             raise BadUpstream("inventory sent a broken response") from error
+        if relay:
+            return UpstreamResponse(response.status, response.msg, b"", self._relay(conn, response))
         if response.will_close:
             self._discard(conn)
         return UpstreamResponse(response.status, response.msg, data)
+
+    def _relay(
+        self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse
+    ) -> Iterator[bytes]:
+        """The answer's body in chunks, within the stream deadline. Runs on the thread that
+        made the request (waitress iterates a response on its worker thread), so the thread's
+        connection is free again, or discarded, once the client has the whole answer."""
+        complete = False
+        try:
+            with self._watchdog.guard(conn.sock, self._stream_timeout):
+                while chunk := response.read(RELAY_CHUNK):
+                    yield chunk
+            complete = True
+        except (http.client.HTTPException, OSError) as error:
+            # The status line is gone already: all that is left is to cut the client off too.
+            log.warning("inventory's answer broke off while relayed: %r", error)
+            raise
+        finally:
+            if not complete or response.will_close:
+                self._discard(conn)
 
     def _connection(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)

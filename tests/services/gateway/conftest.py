@@ -26,12 +26,18 @@ def make_gateway(queue: QueueName) -> Iterator[MakeGateway]:
         inventory_url: str | None = None,
         broker_port: int = MQ_PORT,
         read_timeout: float = 2.0,
+        stream_timeout: float = 5.0,
         max_body_bytes: int = 1024,
     ) -> testing.TestClient:
         url = inventory_url or f"http://127.0.0.1:{refused_port()}"
         deps = GatewayDeps(
             inventory=InventoryClient(
-                UpstreamSettings(url, connect_timeout=1.0, read_timeout=read_timeout)
+                UpstreamSettings(
+                    url,
+                    connect_timeout=1.0,
+                    read_timeout=read_timeout,
+                    stream_timeout=stream_timeout,
+                )
             ),
             publisher=OrderPublisher(broker_settings(queue.name, port=broker_port), timeout=2.0),
             max_body_bytes=max_body_bytes,

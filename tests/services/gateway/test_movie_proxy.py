@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from faults.misbehaving import GarbageServer, HungListener, Trickler
+from faults.misbehaving import GarbageServer, HungListener, StallingStream, Trickler
 
 
 @pytest.fixture
@@ -81,3 +82,17 @@ def test_trickling_inventory_is_504_within_the_whole_answer_budget(make_gateway)
         assert time.monotonic() - started < 1.5
     finally:
         trickler.close()
+
+
+def test_a_relayed_answer_that_stalls_is_cut_within_the_stream_budget(make_gateway):
+    # A chunked answer is relayed as it arrives: once the status is sent, the only honest
+    # end for an upstream that stops is to cut the client off, within the stream deadline.
+    upstream = StallingStream()
+    try:
+        client = make_gateway(inventory_url=upstream.url, read_timeout=2.0, stream_timeout=0.6)
+        started = time.monotonic()
+        with pytest.raises((http.client.HTTPException, OSError)):
+            client.simulate_get("/api/movies")
+        assert 0.5 < time.monotonic() - started < 1.5
+    finally:
+        upstream.close()

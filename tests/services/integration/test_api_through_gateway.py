@@ -51,6 +51,22 @@ def test_title_filter_and_delete_all(api):
     assert api("GET", "/api/movies").json() == []
 
 
+def test_a_long_list_is_relayed_whole_and_pages_link_through_the_gateway(api, stack):
+    # ~700 KB of JSON: above what the gateway buffers, so it is relayed chunk by chunk.
+    stack.inventory_db.query(
+        "INSERT INTO movies (title, description) "
+        "SELECT 'Long list ' || g, repeat('x', 200) FROM generate_series(1, 3000) g"
+    )
+    answer = api("GET", "/api/movies")
+    assert answer.headers["transfer-encoding"] == "chunked"
+    assert len(answer.json()) == 3000
+    page = api("GET", "/api/movies", params={"limit": "1000", "title": "long list"})
+    assert len(page.json()) == 1000
+    assert page.links["next"]["url"].startswith("/api/movies?limit=1000&after=")
+    assert api("GET", page.links["next"]["url"]).json()[0]["id"] > page.json()[-1]["id"]
+    assert api("DELETE", "/api/movies").json()["deleted"] == 3000
+
+
 def test_title_with_sql_is_just_text(api):
     title = "Robert'); DROP TABLE movies;--"
     movie = api("POST", "/api/movies", json={"title": title, "description": "1' OR '1'='1"}).json()
