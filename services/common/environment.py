@@ -37,6 +37,9 @@ def server(port: int, threads: int) -> Environment:
         Variable("HOST", "Address to listen on", "0.0.0.0"),  # noqa: S104 - containers listen on all
         Variable("PORT", "HTTP port", str(port)),
         Variable("THREADS", "waitress worker threads", str(threads), tuning=True),
+        Variable(
+            "QUEUE_LOG_SECONDS", "Interval of the task-queue backlog summary", "10.0", tuning=True
+        ),
     )
 
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from prometheus_client import CollectorRegistry
 from waitress import create_server
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
 from services.common.config import Reader
+from services.common.queue_depth import QueueDepthCollector, QueueDepthLog
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ class ServerSettings:
     threads: int = 8
     connection_limit: int = 1000
     drain_seconds: float = 10.0
+    queue_log_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Reader, *, drain_seconds: float = 10.0) -> ServerSettings:
@@ -39,11 +42,14 @@ class ServerSettings:
             port=env.integer("PORT", minimum=1),
             threads=env.integer("THREADS", minimum=1),
             drain_seconds=drain_seconds,
+            queue_log_seconds=env.number("QUEUE_LOG_SECONDS"),
         )
 
 
-def build_server(app: Any, settings: ServerSettings, *, name: str) -> BaseWSGIServer:
-    return create_server(
+def build_server(
+    app: Any, settings: ServerSettings, *, name: str, registry: CollectorRegistry | None = None
+) -> BaseWSGIServer:
+    server = create_server(
         app,
         host=settings.host,
         port=settings.port,
@@ -56,6 +62,12 @@ def build_server(app: Any, settings: ServerSettings, *, name: str) -> BaseWSGISe
         ident=name,
         clear_untrusted_proxy_headers=True,
     )
+    dispatcher = server.task_dispatcher
+    depth_log = QueueDepthLog(settings.queue_log_seconds)
+    dispatcher.queue_logger = depth_log  # this server's dispatcher only, not waitress's class
+    if registry is not None:
+        registry.register(QueueDepthCollector(dispatcher.queue, depth_log))
+    return server
 
 
 def serve_until_stopped(server: BaseWSGIServer, stop: threading.Event, drain: float) -> None:
@@ -64,9 +76,11 @@ def serve_until_stopped(server: BaseWSGIServer, stop: threading.Event, drain: fl
     waitress's own `run()` stops its event loop on SIGTERM, which would strand responses that
     workers are still writing; draining first lets a rolling update drop no request.
     """
+    depth_log = _depth_log(server)
     log.info("listening", extra={"address": f"{server.effective_host}:{server.effective_port}"})
     while not stop.is_set():
         server.asyncore.loop(timeout=0.5, map=server._map, use_poll=True, count=1)
+        depth_log.tick()
     server.del_channel()
     server.socket.close()
     deadline = time.monotonic() + drain
@@ -74,7 +88,15 @@ def serve_until_stopped(server: BaseWSGIServer, stop: threading.Event, drain: fl
         server.asyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
     server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
     server.asyncore.close_all(server._map)
+    depth_log.flush()
     log.info("stopped")
+
+
+def _depth_log(server: BaseWSGIServer) -> QueueDepthLog:
+    depth_log = server.task_dispatcher.queue_logger
+    if not isinstance(depth_log, QueueDepthLog):
+        raise TypeError("serve_until_stopped needs a server made by build_server")
+    return depth_log
 
 
 def _busy(server: BaseWSGIServer) -> bool:
