@@ -91,22 +91,37 @@ class ConnectionPool:
     def run(self, sql: str, **params: Any) -> list[list[Any]]:
         """Runs one statement (its own transaction); connection failures become 503/504."""
         conn = self._connection()
+        return self._guarded(lambda: conn.run(sql, **params))
+
+    def run_read(self, sql: str, **params: Any) -> list[list[Any]]:
+        """Like run(), but retries once on a fresh connection: a read is safe to repeat, and a
+        connection the server dropped while idle is only noticed when it is next used.
+
+        The statement is prepared once per connection: pg8000 runs an
+        unprepared one in three round trips to the server (parse, describe, execute), a
+        prepared one in one."""
         try:
-            return conn.run(sql, **params)
+            return self._guarded(lambda: self._prepared(sql).run(**params))
+        except DependencyUnavailable:
+            return self._guarded(lambda: self._prepared(sql).run(**params))
+
+    def _prepared(self, sql: str) -> pg8000.native.PreparedStatement:
+        conn = self._connection()
+        statements: dict[str, pg8000.native.PreparedStatement] = self._local.statements
+        statement = statements.get(sql)
+        if statement is None:
+            statement = statements[sql] = conn.prepare(sql)
+        return statement
+
+    def _guarded(self, call: Callable[[], list[list[Any]]]) -> list[list[Any]]:
+        try:
+            return call()
         except (DatabaseError, InterfaceError, OSError) as error:
             mapped = translate(error)
             if mapped is None:
                 raise
             self.discard()
             raise mapped from error
-
-    def run_read(self, sql: str, **params: Any) -> list[list[Any]]:
-        """Like run(), but retries once on a fresh connection: a read is safe to repeat, and a
-        connection the server dropped while idle is only noticed when it is next used."""
-        try:
-            return self.run(sql, **params)
-        except DependencyUnavailable:
-            return self.run(sql, **params)
 
     def ping(self) -> None:
         self.run_read("SELECT 1")
@@ -136,6 +151,7 @@ class ConnectionPool:
         if conn is None:
             conn = self._open()
             self._local.conn = conn
+            self._local.statements = {}  # prepared statements live and die with their conn
         return conn
 
     def _open(self) -> pg8000.native.Connection:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import falcon
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -26,9 +28,21 @@ class HttpMetrics:
             registry=registry,
         )
 
+        # Label lookups take a lock and build tuples on every call; the children they return
+        # never change, so each (method, route, status) looks them up once.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self._requests.labels(method, route, str(status)).inc()
-        self._latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self._requests.labels(method, route, str(status)),
+                self._latency.labels(method, route),
+            )
+        requests, latency = children
+        requests.inc()
+        latency.observe(seconds)
 
 
 class MetricsResource:
