@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 # Waitress itself rejects bodies above this (with a plain-text 413); the apps enforce their
 # own, much smaller JSON-answered limits below it.
 HARD_BODY_LIMIT = 64 * 1024 * 1024
+# Bytes of an answer waitress holds for a client before the worker thread producing it waits
+# (its default is 16 MiB, spilled to temporary files past 1 MiB): a streamed movie list then
+# costs each slow client ~1 MiB, not its whole length.
+OUTPUT_BUFFER = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ def build_server(
         channel_timeout=60,
         asyncore_use_poll=True,
         max_request_body_size=HARD_BODY_LIMIT,
+        outbuf_high_watermark=OUTPUT_BUFFER,
         ident=name,
         clear_untrusted_proxy_headers=True,
     )
