@@ -105,8 +105,10 @@ _BENCH_TOOLS = {"wrk": "wrk", "pgbench": "postgresql-client"}
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: the three services under wrk load, a 10,000-order billing drain and this
-    machine's PostgreSQL/RabbitMQ ceilings; writes bench/results/latest.{md,json} (~2 min)."""
+    """Benchmarks: the services under wrk load beside a no-op Falcon/waitress ceiling, the movie
+    list at 100 to 100,000 movies, 1 to 512 connections, a 10,000-order billing drain and this
+    machine's PostgreSQL/RabbitMQ ceilings (~4 min). Writes bench/results/runs/<time>/;
+    `nox -s bench -- --record` replaces the recorded bench/results/latest.{md,json} and plots."""
     missing = [pkg for tool, pkg in _BENCH_TOOLS.items() if shutil.which(tool) is None]
     packages = " ".join(missing)
     if missing and os.geteuid() != 0:
@@ -114,7 +116,7 @@ def bench(session: nox.Session) -> None:
     if missing:
         session.run("apt-get", "update", "-qq", external=True)
         session.run("apt-get", "install", "-y", "-qq", *missing, external=True)
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test]", "matplotlib>=3.8,<4")
     session.run("python", "-m", "bench", *session.posargs)
 
 

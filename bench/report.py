@@ -6,17 +6,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.targets import ORDERS, Target, evaluate
+from bench import plots
+from bench.targets import Target, evaluate
 
 SEP = "|---|---|---|---|---|---|---|---|"
 
 
 def write(results: dict[str, Any], folder: Path) -> str:
-    """Adds the target verdicts to `results`, writes both files, returns the Markdown."""
+    """Adds the target verdicts to `results`, writes both files and the plots, returns the
+    Markdown."""
     targets = evaluate(results)
     results["targets"] = [t.as_dict() for t in targets]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    plots.draw(results, folder)
     markdown = render(results, targets)
     (folder / "latest.md").write_text(markdown)
     return markdown
@@ -26,7 +29,9 @@ def render(results: dict[str, Any], targets: list[Target]) -> str:
     parts = [
         _header(results["meta"]),
         _targets(targets),
-        _http(results["http"], results["ceilings"]),
+        _http(results["http"]),
+        _list(results["list"]),
+        _connections(results["connections"], results["log_lines_per_request"]),
         _drain(results["drain"], results["ceilings"]["postgres"]),
         _ceilings(results["ceilings"]),
         _memory(results["rss_mib"]),
@@ -48,7 +53,7 @@ def _header(meta: dict[str, Any]) -> str:
 
 
 def _targets(targets: list[Target]) -> str:
-    rows = ["| figure | measured | target | seed stack | met |", "|---|---|---|---|---|"]
+    rows = ["| figure | measured | target | before | met |", "|---|---|---|---|---|"]
     for t in targets:
         goal = f"{'<' if t.at_most else '>='} {_num(t.goal)}{t.unit}"
         met = "yes" if t.met else "**no**"
@@ -56,19 +61,17 @@ def _targets(targets: list[Target]) -> str:
     return "\n".join(rows)
 
 
-def _http(http: dict[str, Any], ceilings: dict[str, Any]) -> str:
-    selects = ceilings["postgres"]["pk_selects_per_s"]
-    confirms = ceilings["rabbitmq"]["confirm_pipelined_per_s"]
+def _http(http: dict[str, Any]) -> str:
     rows = [
-        "| request | served by | req/s | p50 ms | p99 ms | errors | of its ceiling "
+        "| request | served by | req/s | p50 ms | p99 ms | errors | of no-op "
         "| CPU µs per request |",
         SEP,
     ]
     for name, sides in http.items():
-        ceiling = confirms if name == ORDERS else selects
-        for side in ("gateway", "inventory"):
+        for side in ("gateway", "inventory", "noop"):
             if side in sides:
-                rows.append(_http_row(name, side, sides[side], ceiling))
+                share = sides["of_noop"].get(side)
+                rows.append(_http_row(name, side, sides[side], share))
         if "ratio" in sides:
             cpu_ratio = f"x{sides['path_cpu_ratio']} through the gateway"
             rows.append(
@@ -77,11 +80,64 @@ def _http(http: dict[str, Any], ceilings: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def _http_row(name: str, side: str, r: dict[str, Any], ceiling: float) -> str:
+def _http_row(name: str, side: str, r: dict[str, Any], share: float | None) -> str:
+    served_by = "no-op ceiling" if side == "noop" else side
+    of_noop = "" if share is None else f"{share:.2f}"
     return (
-        f"| {name} | {side} | {_num(r['rps'])} | {r['p50_ms']} | {r['p99_ms']} | "
-        f"{r['errors']} | {r['rps'] / ceiling:.3f} | {_cpu(r['cpu_us_per_request'])} |"
+        f"| {name} | {served_by} | {_num(r['rps'])} | {r['p50_ms']} | {r['p99_ms']} | "
+        f"{r['errors']} | {of_noop} | {_cpu(r['cpu_us_per_request'])} |"
     )
+
+
+def _list(curve: dict[str, Any]) -> str:
+    rows = [
+        "| GET /api/movies via the gateway | connections | req/s | p99 ms | errors "
+        "| CPU ms per request | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in curve["points"]:
+        cpu_ms = ", ".join(f"{k} {v}" for k, v in p["cpu_ms_per_request"].items())
+        rss = ", ".join(f"{k} {v}" for k, v in p["peak_rss_mib"].items())
+        rows.append(
+            f"| {p['movies']:,} movies | {p['connections']} | {_num(p['rps'])} | {p['p99_ms']} "
+            f"| {p['errors']} | {cpu_ms} | {rss} |"
+        )
+    w = curve["whole_list"]
+    rss = ", ".join(f"{k} {v}" for k, v in w["peak_rss_mib"].items())
+    rows += [
+        "",
+        "| one client reads every movie via the gateway | status | movies received "
+        "| in id order | MB | seconds | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|",
+        f"| {w['movies']:,} stored | {w['status']} | {w['received']:,} | "
+        f"{'yes' if w['in_id_order'] else 'no'} | {w['bytes'] / 1e6:.1f} | {w['seconds']} "
+        f"| {rss} |",
+        "",
+        f"![the list at each size]({plots.LIST_PNG})",
+    ]
+    return "\n".join(rows)
+
+
+def _connections(points: list[dict[str, Any]], lines: dict[str, float]) -> str:
+    rows = [
+        "| GET /api/movies/{id} via the gateway | req/s | p50 ms | p99 ms | errors "
+        "| log lines per request |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in points:
+        per_request = ", ".join(f"{k} {v}" for k, v in p["log_lines_per_request"].items())
+        rows.append(
+            f"| {p['connections']} connections | {_num(p['rps'])} | {p['p50_ms']} "
+            f"| {p['p99_ms']} | {p['errors']} | {per_request} |"
+        )
+    per_request = ", ".join(f"{name} {n}" for name, n in lines.items())
+    rows += [
+        "",
+        f"Log lines per request over all these loads: {per_request}.",
+        "",
+        f"![GET by id at each connection count]({plots.CONNECTIONS_PNG})",
+    ]
+    return "\n".join(rows)
 
 
 def _cpu(per_unit: dict[str, int]) -> str:

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import broker_load, cpu, pg_ceiling
+from bench import broker_load, cpu, noop, pg_ceiling, scale
 from bench.drain import drain
 from bench.http_load import CONNECTIONS, Case, measure, order_case, seed_movies, warm
 from bench.memory import PeakRss, rss_now
 from bench.wrk import BenchError, LoadResult, require_wrk
 from orchestrator.local.backends import check_reachable
-from orchestrator.local.process import ServiceProcess
+from orchestrator.local.process import ServiceProcess, free_port
 from orchestrator.local.stack import Stack
 
 IDLE_SETTLE_SECONDS = 2
@@ -36,7 +36,8 @@ def run(seconds: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="movies-bench-") as workdir:
         stack = Stack.create(Path(workdir)).start()
         try:
-            results.update(_service_phases(stack, seconds))
+            with noop.running(free_port(), Path(workdir) / "noop.log") as ceiling:
+                results.update(_service_phases(stack, ceiling, seconds))
         finally:
             stack.destroy()
     results["ceilings"] = _ceilings()
@@ -45,7 +46,7 @@ def run(seconds: int) -> dict[str, Any]:
     return results
 
 
-def _service_phases(stack: Stack, seconds: int) -> dict[str, Any]:
+def _service_phases(stack: Stack, ceiling: noop.NoopProcess, seconds: int) -> dict[str, Any]:
     by_id, by_title = seed_movies(stack.inventory.url)
     services = [stack.gateway, stack.inventory, stack.billing]
     time.sleep(IDLE_SETTLE_SECONDS)
@@ -56,15 +57,27 @@ def _service_phases(stack: Stack, seconds: int) -> dict[str, Any]:
     stack.billing.stop()
     direct = _direct_inventory(stack)
     try:
-        http = {c.name: _compare(stack, direct, c, seconds, peaks) for c in (by_id, by_title)}
+        http = {
+            c.name: _compare(stack, direct, ceiling, c, seconds, peaks) for c in (by_id, by_title)
+        }
     finally:
         direct.stop()
-    http[order_case().name] = _orders(stack, seconds, peaks)
+    http[order_case().name] = _orders(stack, ceiling, seconds, peaks)
     broker_load.purge_when_settled(stack.queue.name)
+    drained = drain(stack, peaks).as_dict()
+    connections = scale.connection_curve(stack, by_id.path)
+    served = sum(point["requests"] for point in connections)
+    lines = {
+        name: sum(point["log_lines"][name] for point in connections)
+        for name in ("gateway", "inventory")
+    }
     return {
         "http": http,
-        "drain": drain(stack, peaks).as_dict(),
+        "drain": drained,
         "rss_mib": {"idle": idle, "under_load": peaks.peaks},
+        "connections": connections,
+        "log_lines_per_request": {name: round(n / served, 3) for name, n in lines.items()},
+        "list": scale.list_curve(stack),
     }
 
 
@@ -80,35 +93,50 @@ def _direct_inventory(stack: Stack) -> ServiceProcess:
 
 
 def _compare(
-    stack: Stack, direct: ServiceProcess, case: Case, seconds: int, peaks: PeakRss
+    stack: Stack,
+    direct: ServiceProcess,
+    ceiling: noop.NoopProcess,
+    case: Case,
+    seconds: int,
+    peaks: PeakRss,
 ) -> dict[str, Any]:
-    """Gateway and inventory in alternating rounds, so that a burst of load from elsewhere on
-    the machine hits both sides of the ratio rather than one."""
+    """Gateway, inventory and the no-op ceiling in alternating rounds, so that a burst of load
+    from elsewhere on the machine hits every side of a ratio rather than one."""
     per_round = _per_round(seconds)
     sides = {
         "inventory": _Side(direct.url, {"inventory": direct.pid}),
         "gateway": _Side(
             stack.gateway.url, {"gateway": stack.gateway.pid, "inventory": stack.inventory.pid}
         ),
+        "noop": _Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH),
     }
     with peaks.sampling([stack.gateway, stack.inventory, direct]):
         for side in sides.values():
-            warm(side.url, case)
+            side.warm(case)
         for _ in range(ROUNDS):
             for side in sides.values():
                 side.run(case, per_round)
-    pairs = zip(sides["inventory"].rounds, sides["gateway"].rounds, strict=True)
-    ratios = [gw.rps / inv.rps for inv, gw in pairs if inv.rps]
     summaries = {name: side.summary() for name, side in sides.items()}
     path_cpu = {name: sum(s["cpu_us_per_request"].values()) for name, s in summaries.items()}
+    ratios = _ratios(sides["gateway"], sides["inventory"])
     return {
         **summaries,
+        "of_noop": {
+            name: round(statistics.median(_ratios(sides[name], sides["noop"])), 3)
+            for name in ("inventory", "gateway")
+        },
         "ratio": round(statistics.median(ratios), 3),
         "ratio_by_round": [round(r, 3) for r in ratios],
         # How much more CPU a request costs through the gateway: what the ratio would be
         # bound by on a machine with nothing else running, whatever else runs now.
         "path_cpu_ratio": round(path_cpu["gateway"] / path_cpu["inventory"], 2),
     }
+
+
+def _ratios(side: _Side, reference: _Side) -> list[float]:
+    """Round by round: each ratio compares loads run seconds apart."""
+    pairs = zip(side.rounds, reference.rounds, strict=True)
+    return [mine.rps / theirs.rps for mine, theirs in pairs if theirs.rps]
 
 
 @dataclass
@@ -118,12 +146,19 @@ class _Side:
     url: str
     pids: dict[str, int]
     servers: tuple[str, ...] = ("postgres",)
+    path: str | None = None  # the no-op ceiling has its own route, whatever the case
     rounds: list[LoadResult] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)
 
+    def _case(self, case: Case) -> Case:
+        return case if self.path is None else Case("noop", self.path)
+
+    def warm(self, case: Case) -> None:
+        warm(self.url, self._case(case))
+
     def run(self, case: Case, seconds: int) -> None:
         before = cpu.snapshot(self.pids, self.servers)
-        self.rounds.append(measure(self.url, case, seconds))
+        self.rounds.append(measure(self.url, self._case(case), seconds))
         for name, used in cpu.spent(before, cpu.snapshot(self.pids, self.servers)).items():
             self.cpu[name] = self.cpu.get(name, 0.0) + used
 
@@ -136,20 +171,31 @@ class _Side:
         }
 
 
-def _orders(stack: Stack, seconds: int, peaks: PeakRss) -> dict[str, Any]:
+def _orders(
+    stack: Stack, ceiling: noop.NoopProcess, seconds: int, peaks: PeakRss
+) -> dict[str, Any]:
     case = order_case()
     gateway = _Side(stack.gateway.url, {"gateway": stack.gateway.pid}, ("rabbitmq",))
+    # The ceiling right before and right after: the orders load sits between its two halves.
+    ceiling_side = _Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH)
     with peaks.sampling([stack.gateway]):
-        warm(gateway.url, case)
+        gateway.warm(case)
         broker_load.purge_when_settled(stack.queue.name)
+        ceiling_side.run(case, max(1, seconds // 2))
         gateway.run(case, seconds)
+        ceiling_side.run(case, max(1, seconds // 2))
     result = gateway.rounds[0]
     # Every 200 was confirmed by the broker, so each counted request must be in the queue
     # (a few more may be: wrk does not count the answers still in flight when it stops).
     queued = stack.queue.depth()
     if queued < result.requests - result.errors:
         raise BenchError(f"{result.requests} orders answered 200 but only {queued} are queued")
-    return {"gateway": {**gateway.summary(), "queued": queued}}
+    noop_rps = LoadResult.combine(ceiling_side.rounds).rps
+    return {
+        "gateway": {**gateway.summary(), "queued": queued},
+        "noop": ceiling_side.summary(),
+        "of_noop": {"gateway": round(result.rps / noop_rps, 3)},
+    }
 
 
 def _ceilings() -> dict[str, Any]:

@@ -72,7 +72,13 @@ def require_wrk() -> str:
 
 
 def run_wrk(
-    url: str, *, connections: int, seconds: int, threads: int = 1, body: Body | None = None
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    threads: int = 1,
+    body: Body | None = None,
+    timeout: int = 5,
 ) -> LoadResult:
     """One bounded wrk run (`seconds` long) against a loopback URL."""
     if not url.startswith(("http://127.", "http://localhost")):
@@ -85,13 +91,15 @@ def run_wrk(
         f"-c{connections}",
         f"-d{seconds}s",
         "--timeout",
-        "5s",
+        f"{timeout}s",
         "-s",
         script.name,
         url,
     ]
     try:
-        out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
+        out = subprocess.run(
+            command, capture_output=True, text=True, timeout=seconds + timeout + 30
+        )
     finally:
         Path(script.name).unlink()
     return _parse(out.stdout, out.stderr)
