@@ -11,9 +11,9 @@ import pytest
 import requests
 from prometheus_client import CollectorRegistry, generate_latest
 
+from orchestrator.local.process import free_port
 from services.common.queue_depth import QueueDepthLog
 from services.common.server import ServerSettings, build_server, serve_until_stopped
-from tests.support.processes import free_port
 
 
 class Clock:
