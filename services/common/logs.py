@@ -16,21 +16,24 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "ta
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
-        self._service = service
+        self.service = service
         self._second = (0, "")  # the last second formatted: most lines share it
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": f"{self._timestamp(int(record.created))}.{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "service": self._service,
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
+        entry = self.entry(record.created, record.levelname, record.name, record.getMessage())
         entry.update((k, v) for k, v in record.__dict__.items() if k not in _STANDARD)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
+
+    def entry(self, created: float, level: str, logger: str, msg: str) -> dict[str, Any]:
+        return {
+            "ts": f"{self._timestamp(int(created))}.{int(created % 1 * 1000):03d}Z",
+            "level": level.lower(),
+            "service": self.service,
+            "logger": logger,
+            "msg": msg,
+        }
 
     def _timestamp(self, second: int) -> str:
         cached, text = self._second
@@ -40,11 +43,40 @@ class JsonFormatter(logging.Formatter):
         return text
 
 
+class JsonLineHandler(logging.StreamHandler):
+    """The services' one handler: JSON lines on stdout, and a direct path for hot lines."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(sys.stdout)
+        self.json = JsonFormatter(service)
+        self.setFormatter(self.json)
+
+    def write_line(self, level: str, logger: str, msg: str, fields: dict[str, Any]) -> None:
+        """The line logging would write for `logger.log(level, msg, extra=fields)`, without a
+        LogRecord, a caller lookup, filters or formatter dispatch (~8x cheaper per line)."""
+        entry = self.json.entry(time.time(), level, logger, msg)
+        entry.update(fields)
+        line = orjson.dumps(entry, default=str).decode() + "\n"
+        with self.lock:  # type: ignore[union-attr]
+            self.stream.write(line)
+            self.stream.flush()
+
+
+def log_line(log: logging.Logger, level: int, msg: str, fields: dict[str, Any]) -> None:
+    """`log.log(level, msg, extra=fields)`, straight to the JSON handler when it is the only
+    place the line would go (a service process); through logging otherwise (tests, tools)."""
+    if not log.isEnabledFor(level):
+        return
+    handlers = logging.getLogger().handlers
+    if len(handlers) == 1 and not log.handlers and isinstance(handlers[0], JsonLineHandler):
+        handlers[0].write_line(logging.getLevelName(level), log.name, msg, fields)
+    else:
+        log.log(level, msg, extra=fields)
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [JsonLineHandler(service)]
     root.setLevel(level.upper())
     # waitress's own warnings, JSON-formatted; its queue-depth warnings arrive aggregated
     # (services.common.queue_depth), one line per interval rather than one per request.

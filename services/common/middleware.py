@@ -10,6 +10,7 @@ from typing import Any
 
 import falcon
 
+from services.common.logs import log_line
 from services.common.metrics import HttpMetrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -62,16 +63,13 @@ class AccessLogMiddleware:
         self._metrics.observe(req.method, route, status, elapsed)
         level = logging.DEBUG if req.path in _QUIET_PATHS else logging.INFO
         if log.isEnabledFor(level):
-            log.log(
-                level,
-                "request",
-                extra={
-                    "request_id": req.context.request_id,
-                    "method": req.method,
-                    "path": req.path,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                    # What a resource wants on its request's line (an order's message id).
-                    **getattr(req.context, "log_fields", {}),
-                },
-            )
+            fields = {
+                "request_id": req.context.request_id,
+                "method": req.method,
+                "path": req.path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+                # What a resource wants on its request's line (an order's message id).
+                **getattr(req.context, "log_fields", {}),
+            }
+            log_line(log, level, "request", fields)
