@@ -37,7 +37,7 @@ def list_curve(stack: Stack) -> dict[str, Any]:
     pids = {"gateway": stack.gateway.pid, "inventory": stack.inventory.pid}
     points = []
     for size in LIST_SIZES:
-        _grow_to(stack, size)
+        grow_to(stack, size)
         points.append(_list_point(stack, size, pids))
     return {
         "points": [{"movies": p.movies, "connections": p.connections, **p.figures} for p in points],
@@ -45,7 +45,7 @@ def list_curve(stack: Stack) -> dict[str, Any]:
     }
 
 
-def _grow_to(stack: Stack, size: int) -> None:
+def grow_to(stack: Stack, size: int) -> None:
     stored = int(str(stack.inventory_db.scalar("SELECT count(*) FROM movies")))
     if stored > size:
         raise BenchError(f"{stored} movies stored already, more than the {size} wanted")

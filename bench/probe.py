@@ -1,0 +1,78 @@
+"""`python -m bench.probe`: the short, fixed loads that bench.compare runs against each version
+of the services; prints one JSON line. Runs from the tree whose services it measures."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench import cpu, noop, scale
+from bench.http_load import seed_movies
+from bench.memory import PeakRss
+from bench.wrk import run_wrk
+from orchestrator.local.process import free_port
+from orchestrator.local.stack import Stack
+
+CONNECTIONS = 32
+SECONDS = 4
+LIST_MOVIES = 10_000
+MARKER = "PROBE "
+
+
+def _load(url: str, pids: dict[str, int], servers: tuple[str, ...]) -> dict[str, Any]:
+    run_wrk(url, connections=CONNECTIONS, seconds=1, timeout=60)
+    before = cpu.snapshot(pids, servers)
+    load = run_wrk(url, connections=CONNECTIONS, seconds=SECONDS, timeout=60)
+    used = cpu.spent(before, cpu.snapshot(pids, servers))
+    return {
+        "rps": round(load.rps, 1),
+        "p99_ms": load.p99_ms,
+        "errors": load.errors,
+        "cpu_us_per_request": cpu.per_unit_us(used, load.requests),
+    }
+
+
+def _reads(stack: Stack, ceiling: noop.NoopProcess) -> dict[str, Any]:
+    by_id, _ = seed_movies(stack.inventory.url)
+    inventory, gateway = stack.inventory, stack.gateway
+    figures = {
+        "noop": _load(ceiling.url + noop.PATH, {"noop": ceiling.pid}, ()),
+        "inventory": _load(inventory.url + by_id.path, {"inventory": inventory.pid}, ("postgres",)),
+    }
+    lines_before = len(gateway.logs().splitlines())
+    figures["gateway"] = _load(
+        gateway.url + by_id.path,
+        {"gateway": gateway.pid, "inventory": inventory.pid},
+        ("postgres",),
+    )
+    served = figures["gateway"]["rps"] * SECONDS
+    written = len(gateway.logs().splitlines()) - lines_before
+    figures["gateway"]["log_lines_per_request"] = round(written / served, 2) if served else None
+    return figures
+
+
+def _list(stack: Stack) -> dict[str, Any]:
+    scale.grow_to(stack, LIST_MOVIES)
+    peaks = PeakRss()
+    pids = {"gateway": stack.gateway.pid, "inventory": stack.inventory.pid}
+    with peaks.sampling([stack.gateway, stack.inventory]):
+        figures = _load(stack.gateway.url + "/api/movies", pids, ("postgres",))
+    return {**figures, "peak_rss_mib": peaks.peaks}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="movies-probe-") as workdir:
+        stack = Stack.create(Path(workdir)).start()
+        try:
+            with noop.running(free_port(), Path(workdir) / "noop.log") as ceiling:
+                figures = _reads(stack, ceiling)
+            figures["list"] = _list(stack)
+        finally:
+            stack.destroy()
+    print(MARKER + json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
