@@ -94,7 +94,7 @@ COLUMNS: list[tuple[str, Callable[[Figures], float | None]]] = [
     ("inventory CPU µs/req", lambda f: f["inventory"]["cpu_us_per_request"]["inventory"]),
     ("gateway by id, of no-op", lambda f: f["gateway"]["rps"] / f["noop"]["rps"]),
     ("gateway CPU µs/req", lambda f: f["gateway"]["cpu_us_per_request"]["gateway"]),
-    ("gateway log lines/req", lambda f: f["gateway"]["log_lines_per_request"]),
+    ("gateway log lines/req", lambda f: f["gateway"].get("log_lines_per_request")),
     ("list 10k req/s", lambda f: f["list"]["rps"]),
     ("list 10k inventory CPU ms/req", lambda f: _per_list(f, "inventory")),
     ("list 10k postgres CPU ms/req", lambda f: _per_list(f, "postgres")),

@@ -10,7 +10,7 @@ from falcon import testing
 
 from orchestrator.local.backends import PG_HOST, PG_PORT, PG_USER, Database
 from services.common.db import ConnectionPool, DbSettings
-from services.inventory.app import create_app
+from services.inventory.app import InventoryDeps, create_app
 from services.inventory.listing import MAX_PAGE, STREAM_PAGE
 from services.inventory.storage import MovieStore, migrate
 
@@ -36,7 +36,7 @@ def store(inventory_db: Database) -> Iterator[MovieStore]:
 
 @pytest.fixture
 def client(store: MovieStore) -> testing.TestClient:
-    return testing.TestClient(create_app(store))
+    return testing.TestClient(create_app(InventoryDeps(store)))
 
 
 def _next(answer: testing.Result) -> str | None:
