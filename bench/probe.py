@@ -37,8 +37,9 @@ def _load(
         "errors": load.errors,
         "cpu_us_per_request": cpu.per_unit_us(used, load.requests),
     }
-    if logged is not None and load.requests:
-        figures["log_lines_per_request"] = round(lines[logged.name] / load.requests, 3)
+    if logged is not None and lines[logged.name]["requests"]:
+        counted = lines[logged.name]
+        figures["log_lines_per_request"] = round(counted["lines"] / counted["requests"], 3)
     return figures
 
 

@@ -66,9 +66,8 @@ def _service_phases(stack: Stack, ceiling: noop.NoopProcess, seconds: int) -> di
     broker_load.purge_when_settled(stack.queue.name)
     drained = drain(stack, peaks).as_dict()
     connections = scale.connection_curve(stack, by_id.path)
-    served = sum(point["requests"] for point in connections)
-    lines = {
-        name: sum(point["log_lines"][name] for point in connections)
+    counted = {
+        name: {k: sum(p["log_lines"][name][k] for p in connections) for k in ("lines", "requests")}
         for name in ("gateway", "inventory")
     }
     return {
@@ -76,7 +75,9 @@ def _service_phases(stack: Stack, ceiling: noop.NoopProcess, seconds: int) -> di
         "drain": drained,
         "rss_mib": {"idle": idle, "under_load": peaks.peaks},
         "connections": connections,
-        "log_lines_per_request": {name: round(n / served, 3) for name, n in lines.items()},
+        "log_lines_per_request": {
+            name: round(n["lines"] / n["requests"], 3) for name, n in counted.items()
+        },
         "list": scale.list_curve(stack),
     }
 

@@ -115,7 +115,7 @@ def connection_curve(stack: Stack, path: str) -> list[dict[str, Any]]:
                 **load.as_dict(),
                 "log_lines": lines,
                 "log_lines_per_request": {
-                    name: round(n / load.requests, 3) if load.requests else None
+                    name: round(n["lines"] / n["requests"], 3) if n["requests"] else None
                     for name, n in lines.items()
                 },
             }
