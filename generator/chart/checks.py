@@ -11,7 +11,8 @@ CHECKOV_SKIPS: dict[str, str] = {
     "CKV_K8S_15": (
         "Image pull policy Always: the Vagrant cluster runs images side-loaded into the "
         "nodes (orchestrator load), which Always would try to pull from a registry; the "
-        "policy is `image.pullPolicy`."
+        "policy of the app images is `image.pullPolicy` (Never in values/vagrant.yaml), "
+        "each backend's is `<component>.image.pullPolicy`."
     ),
     "CKV_K8S_35": (
         "Secrets as environment variables: the services read their credentials from "

@@ -47,11 +47,14 @@ VAGRANT = Environment(
     name="vagrant",
     purpose=(
         "The two-node K3s cluster of the Vagrantfile (k3s-master and k3s-agent).\n"
-        "Images are side-loaded into the nodes (orchestrator load) or pulled when pushed.\n"
+        "App images are side-loaded into the nodes (orchestrator load), so they are never\n"
+        "pulled: `orchestrator load` also tags them with the chart's appVersion, which is\n"
+        "what this file alone renders; `deploy` passes the exact tag it loaded.\n"
         "K3s's local-path provisioner backs the volumes; K3s enforces the NetworkPolicies.\n"
         "The gateway answers on every node at the NodePort."
     ),
     changes={
+        "image.pullPolicy": "Never",
         **each(VOLUMES, "persistence.storageClass", "local-path"),
         **each(APPS, "podAntiAffinityPreset", "soft"),
     },
@@ -76,15 +79,16 @@ PROD = Environment(
     purpose=(
         "A real multi-node cluster: images from a registry, the gateway behind an\n"
         "Ingress with TLS, two replicas at least, spread over nodes and protected by\n"
-        "PodDisruptionBudgets, volumes on a named StorageClass, Prometheus scraping\n"
-        "through ServiceMonitors and a Grafana dashboard. Replace registry, host,\n"
-        "TLS Secret and StorageClass with your own."
+        "PodDisruptionBudgets, Prometheus scraping through ServiceMonitors (made only when\n"
+        "the cluster has the Prometheus Operator CRDs) and a Grafana dashboard. Volumes and\n"
+        "the Ingress use the cluster's default StorageClass and IngressClass: list them with\n"
+        "`kubectl get storageclass,ingressclass` and set <db>.persistence.storageClass and\n"
+        "ingress.className to choose others. Replace registry, host and TLS Secret."
     ),
     changes={
         "image.registry": "registry.example.com",
         "gateway.service.type": "ClusterIP",
         "ingress.enabled": True,
-        "ingress.className": "nginx",
         "ingress.host": "movies.example.com",
         "ingress.tlsSecret": "movies-tls",
         **each(APPS, "replicas", 2),
@@ -95,7 +99,6 @@ PROD = Environment(
         **each(APPS, "resources.requests.memory", "128Mi"),
         **each(APPS, "resources.limits.cpu", "1"),
         **each(APPS, "resources.limits.memory", "512Mi"),
-        **each(VOLUMES, "persistence.storageClass", "standard"),
         "metrics.serviceMonitor.enabled": True,
         "metrics.dashboard.enabled": True,
     },

@@ -25,7 +25,9 @@ AntiAffinity = Literal["", "soft", "hard"]
 class GlobalImage:
     registry: str = doc("", "Registry host (and path) prefixed to the app images; empty: none")
     tag: str = doc("", "Tag of the three app images; empty: the chart's appVersion")
-    pullPolicy: PullPolicy = doc("IfNotPresent", "Pull policy of every container")
+    pullPolicy: PullPolicy = doc(
+        "IfNotPresent", "Pull policy of the three app images; Never when side-loaded into nodes"
+    )
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class AppImage:
 class InfraImage:
     repository: str = doc("", "Image repository, with its registry when not Docker Hub")
     tag: str = doc("", "Image tag")
+    pullPolicy: PullPolicy = doc("IfNotPresent", "Pull policy of this image")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,19 @@ class Probe:
 class Probes:
     liveness: Probe = part(Probe, "Restart the container when this fails")
     readiness: Probe = part(Probe, "Take the pod out of its Service when this fails")
+
+
+@dataclass(frozen=True)
+class StartupProbes(Probes):
+    """Probes of a server whose first start may take minutes (initdb, a broker's boot)."""
+
+    startup: Probe = part(
+        partial(Probe, 5, 10, 5, 60), "Liveness and readiness wait until this passes once"
+    )
+
+
+def stateful_probes(liveness: Probe, readiness: Probe) -> StartupProbes:
+    return StartupProbes(liveness, readiness)
 
 
 @dataclass(frozen=True)
@@ -172,7 +188,10 @@ class Database:
         partial(ClusterService, contract.INVENTORY_DB.port), "Headless Service port"
     )
     resources: Resources = part(partial(resources, "100m", "256Mi", "1", "512Mi"), "Resources")
-    probes: Probes = part(Probes, "Probe timings (pg_isready)")
+    probes: StartupProbes = part(
+        partial(stateful_probes, Probe(0, 20, 5, 6), Probe(0, 10, 5, 3)),
+        "Probe timings (pg_isready); startup covers a first initdb on a slow disk",
+    )
     nodeSelector: dict[str, str] = doc({}, "Node labels the pod must match")
     securityContext: Security = part(
         partial(Security, 999, 999, 999, True), "The postgres image runs as uid/gid 999"
@@ -217,8 +236,13 @@ class RabbitMq:
     persistence: Persistence = part(partial(Persistence, "1Gi"), "Data volume (a PVC)")
     service: RabbitService = part(RabbitService, "Service ports")
     resources: Resources = part(partial(resources, "100m", "256Mi", "1", "512Mi"), "Resources")
-    probes: Probes = part(
-        partial(Probes, Probe(20, 30, 15, 3), Probe(10, 15, 15, 3)), "Probe timings"
+    probes: StartupProbes = part(
+        partial(stateful_probes, Probe(0, 30, 10, 6), Probe(0, 10, 5, 3)),
+        "Probe timings (TCP: liveness on the management port, readiness on AMQP)",
+    )
+    memoryHighWatermark: str = doc(
+        "384MiB",
+        "Absolute memory alarm (RabbitMQ units, e.g. 384MiB); keep it below the memory limit",
     )
     nodeSelector: dict[str, str] = doc({}, "Node labels the pod must match")
     securityContext: Security = part(
@@ -248,8 +272,14 @@ class NetworkPolicy:
 
 @dataclass(frozen=True)
 class ServiceMonitor:
-    enabled: bool = doc(False, "Create a ServiceMonitor (needs the Prometheus Operator CRDs)")
+    enabled: bool = doc(
+        False, "Create a ServiceMonitor when the cluster has the Prometheus Operator CRDs"
+    )
     interval: str = doc("30s", "Scrape interval")
+    labels: dict[str, str] = doc(
+        {"release": "kube-prometheus-stack"},
+        "Labels Prometheus selects ServiceMonitors by (kube-prometheus-stack: its release name)",
+    )
 
 
 @dataclass(frozen=True)

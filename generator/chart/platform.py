@@ -12,6 +12,7 @@ from constructs import Construct
 from generator.chart import pods
 from generator.chart.checks import TEST_POD_SKIPS, skip_annotations
 from generator.chart.render import Insert, Templates
+from generator.chart.static import SERVICE_MONITOR_API
 from generator.chart.wiring import (
     CONFIG,
     CONFIG_MAP,
@@ -24,6 +25,11 @@ from generator.chart.wiring import (
 from generator.chart.workloads import selector
 
 DASHBOARD_FILE = "files/movies-dashboard.json"
+# Without the Prometheus Operator's CRDs a ServiceMonitor fails the whole install.
+SERVICE_MONITOR_WHEN = (
+    "and .Values.metrics.serviceMonitor.enabled "
+    f'(.Capabilities.APIVersions.Has "{SERVICE_MONITOR_API}")'
+)
 APPS = (NAMES.gateway, NAMES.inventory, NAMES.billing)
 
 
@@ -224,11 +230,16 @@ class Monitoring(Construct):
                 "/spec", {"endpoints": [endpoint], "selector": {"matchExpressions": [match]}}
             )
         )
+        labels = (
+            pods.labels("movies", "monitoring")
+            + "\n{{- with $.Values.metrics.serviceMonitor.labels }}"
+            "{{- toYaml . | nindent NINDENT }}{{- end }}"
+        )
         out.add(
             "servicemonitor.yaml",
             monitor,
-            when=".Values.metrics.serviceMonitor.enabled",
-            inserts=[pods.object_labels("movies", "monitoring")],
+            when=SERVICE_MONITOR_WHEN,
+            inserts=[Insert(("metadata",), labels)],
         )
         self._dashboard(out)
 

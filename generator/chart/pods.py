@@ -28,6 +28,18 @@ def labels(name: str, component: str) -> str:
     )
 
 
+def pod_labels(name: str, component: str) -> str:
+    """A pod template's labels: none that changes with the chart's version, so an upgrade
+    that changes nothing a pod uses restarts no pod."""
+    return (
+        'labels: {{- include "movies.podLabels" (dict "name" "'
+        + name
+        + '" "component" "'
+        + component
+        + '" "ctx" $) | nindent NINDENT }}'
+    )
+
+
 def selector_labels(name: str) -> str:
     return (
         'matchLabels: {{- include "movies.selectorLabels" (dict "name" "'
@@ -73,6 +85,10 @@ def probe(helm: Helm, key: str, kind: str, **handler: object) -> k8s.Probe:
         failure_threshold=helm.number(f"{timings}.failureThreshold"),
         **handler,  # type: ignore[arg-type]
     )
+
+
+def tcp_socket(port: str) -> k8s.TcpSocketAction:
+    return k8s.TcpSocketAction(port=k8s.IntOrString.from_string(port))
 
 
 def http_get(path: str, port: str) -> k8s.HttpGetAction:

@@ -29,7 +29,10 @@ def objects(v: Values) -> dict[str, str]:
             f"{gw.service.port}) + HPA `api-gateway-hpa`. The only public entry point: it "
             "proxies `/api/movies*` to inventory-app and turns `POST /api/billing` into a "
             "persistent message on RabbitMQ. Stateless, so a Deployment; scales on CPU "
-            f"({scaling} of the CPU request)."
+            f"({scaling} of the CPU request). Its readiness probe is `/healthz`: while the "
+            "broker is away movies keep working and `POST /api/billing` answers 503, so "
+            "taking the gateway out of its Service would only stop movie traffic too "
+            "(`/readyz` still reports the broker, for `orchestrator health`)."
         ),
         "inventory-app": (
             f"**Deployment** + ClusterIP Service {v.inventory.service.port} + HPA "
@@ -56,17 +59,26 @@ def objects(v: Values) -> dict[str, str]:
             f"{v.rabbitmq.service.managementPort} (management). The durable "
             f"`{v.rabbitmq.queue}` lives on the volume; Recreate makes sure two brokers never "
             "open it at once, and the fixed Erlang node name (`rabbitmq.nodeName`) lets a new "
-            "pod find the old node's data. Only api-gateway and billing-app may connect."
+            "pod find the old node's data. Only api-gateway and billing-app may connect. "
+            "The ConfigMap `rabbitmq-config` adds `conf.d/20-movies.conf`: an absolute memory "
+            "alarm (`rabbitmq.memoryHighWatermark`) below the container's memory limit."
         ),
         "app-config": (
             "**ConfigMap**: every host, port, database name and the queue name the services "
-            "read. Pods carry its checksum, so a change rolls them."
+            "read. Each pod carries a checksum of the keys it reads (and RabbitMQ of its "
+            "`rabbitmq-config`), so a change rolls exactly the pods that read it; pod labels "
+            "carry no chart version, so an upgrade that changes nothing else restarts nothing."
         ),
         "db-secrets, rabbitmq-secrets": (
             "**Secrets**: every user and password, and nowhere else. Empty passwords are "
             "generated at install and kept across upgrades (`lookup`); the Secrets are kept "
             "on uninstall, like the volumes whose databases they unlock. "
-            "`existingSecrets.db` / `existingSecrets.rabbitmq` name Secrets made elsewhere."
+            "`existingSecrets.db` / `existingSecrets.rabbitmq` name Secrets made elsewhere. "
+            "`helm template`, `--dry-run` and GitOps tools (Argo CD, Flux) render without the "
+            "live Secrets and so draw new passwords on every render, while the databases keep "
+            "the first: with those tools, pin the passwords (`existingSecrets`, or "
+            "`inventoryDb.auth.password`, `billingDb.auth.password`, "
+            "`rabbitmq.auth.password`)."
         ),
         "NetworkPolicies": (
             "On by default: deny all ingress to the release's pods, then open exactly the "
@@ -75,7 +87,9 @@ def objects(v: Values) -> dict[str, str]:
         ),
         "Optional": (
             "Ingress (`ingress.enabled`), PodDisruptionBudgets (`<app>.pdb.enabled`), a "
-            "ServiceMonitor (`metrics.serviceMonitor.enabled`) and a Grafana dashboard "
+            "ServiceMonitor (`metrics.serviceMonitor.enabled`; made only when the cluster "
+            "serves `monitoring.coreos.com/v1`, labelled `metrics.serviceMonitor.labels` for "
+            "kube-prometheus-stack's selector) and a Grafana dashboard "
             "ConfigMap (`metrics.dashboard.enabled`): all on in prod."
         ),
         "helm test": "A pod that calls the gateway's Service at /healthz and /readyz.",

@@ -7,7 +7,13 @@ from constructs import Construct
 
 from generator.chart import pods
 from generator.chart.render import Helm, Insert, Templates
-from generator.chart.wiring import RABBITMQ_SERVER_ENV, FromConfig, Source, postgres_env
+from generator.chart.wiring import (
+    RABBITMQ_SERVER_ENV,
+    FromConfig,
+    FromSecret,
+    Source,
+    postgres_env,
+)
 from generator.chart.workloads import (
     CONTAINER,
     POD,
@@ -19,6 +25,10 @@ from generator.chart.workloads import (
 )
 
 PGDATA = "/var/lib/postgresql/data"
+RABBITMQ_CONFIG = "rabbitmq-config"
+# conf.d is read after the image's own 10-defaults.conf, which this file only adds to.
+RABBITMQ_CONF_FILE = "20-movies.conf"
+RABBITMQ_CONF_DIR = "/etc/rabbitmq/conf.d"
 
 
 def _image(helm: Helm, key: str) -> str:
@@ -50,7 +60,7 @@ def _mounts(**paths: str) -> list[k8s.VolumeMount]:
 def _standard_inserts(db: Component) -> list[Insert]:
     return [
         pods.object_labels(db.name, db.component),
-        Insert(("spec", "template", "metadata"), pods.labels(db.name, db.component)),
+        Insert(("spec", "template", "metadata"), pods.pod_labels(db.name, db.component)),
         *pods.container_inserts(db.key, CONTAINER),
         *pods.scheduling_inserts(db.key, db.name, POD),
     ]
@@ -64,20 +74,32 @@ class Database(Construct):
     def __init__(self, scope: Construct, *, out: Templates, db: Component, prefix: str) -> None:
         super().__init__(scope, db.name)
         helm = out.helm
-        env: dict[str, Source] = {**postgres_env(prefix), "PGPORT": FromConfig(f"{prefix}_DB_PORT")}
-        ready = 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB" -h 127.0.0.1 -p "$PGPORT"'
+        env: dict[str, Source] = {
+            **postgres_env(prefix),
+            "PGPORT": FromConfig(f"{prefix}_DB_PORT"),
+            # A plain `psql` in the container (kubectl exec ... -- sh) connects as the
+            # chart's user to its database: the image creates no `postgres` role here.
+            "PGUSER": FromSecret("db", f"{prefix}_DB_USER"),
+            "PGDATABASE": FromConfig(f"{prefix}_DB_NAME"),
+        }
+        # TCP, not the socket: during initdb the image's temporary server listens on the
+        # socket only, so this passes once the real server is up.
+        ready = pods.exec_command(
+            'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB" -h 127.0.0.1 -p "$PGPORT"'
+        )
         container = k8s.Container(
             name="postgres",
             image=_image(helm, db.key),
-            image_pull_policy=helm.value("image.pullPolicy"),
+            image_pull_policy=helm.value(f"{db.key}.image.pullPolicy"),
             ports=[
                 k8s.ContainerPort(
                     name="postgres", container_port=helm.number(f"{db.key}.service.port")
                 )
             ],
             env=[*pods.env(helm, env), k8s.EnvVar(name="PGDATA", value=f"{PGDATA}/pgdata")],
-            liveness_probe=pods.probe(helm, db.key, "liveness", exec=pods.exec_command(ready)),
-            readiness_probe=pods.probe(helm, db.key, "readiness", exec=pods.exec_command(ready)),
+            startup_probe=pods.probe(helm, db.key, "startup", exec=ready),
+            liveness_probe=pods.probe(helm, db.key, "liveness", exec=ready),
+            readiness_probe=pods.probe(helm, db.key, "readiness", exec=ready),
             security_context=pods.container_security(),
             volume_mounts=_mounts(data=PGDATA, tmp=pods.TMP, run="/var/run/postgresql"),
         )
@@ -94,7 +116,7 @@ class Database(Construct):
                 replicas=1,
                 selector=k8s.LabelSelector(match_labels=selector(helm, db.name)),
                 template=k8s.PodTemplateSpec(
-                    metadata=template_meta(helm),
+                    metadata=template_meta(helm, env),
                     spec=pod_spec(helm, db.key, [container], volumes),
                 ),
                 volume_claim_templates=[claim],
@@ -118,10 +140,12 @@ class RabbitMq(Construct):
         super().__init__(scope, broker.name)
         helm = out.helm
         key = broker.key
+        self._config(out, broker)
+        amqp = pods.tcp_socket("amqp")
         container = k8s.Container(
             name="rabbitmq",
             image=_image(helm, key),
-            image_pull_policy=helm.value("image.pullPolicy"),
+            image_pull_policy=helm.value(f"{key}.image.pullPolicy"),
             ports=[
                 k8s.ContainerPort(name="amqp", container_port=5672),
                 k8s.ContainerPort(name="management", container_port=15672),
@@ -130,17 +154,24 @@ class RabbitMq(Construct):
                 *pods.env(helm, RABBITMQ_SERVER_ENV),
                 k8s.EnvVar(name="RABBITMQ_NODENAME", value=helm.value(f"{key}.nodeName")),
             ],
+            # TCP checks: rabbitmq-diagnostics starts an Erlang VM per check. The listeners
+            # open only once the broker has booted; the management one is served by the
+            # same VM, so a wedged node stops answering it.
+            startup_probe=pods.probe(helm, key, "startup", tcp_socket=amqp),
             liveness_probe=pods.probe(
-                helm, key, "liveness", exec=pods.exec_command("rabbitmq-diagnostics -q ping")
+                helm, key, "liveness", tcp_socket=pods.tcp_socket("management")
             ),
-            readiness_probe=pods.probe(
-                helm,
-                key,
-                "readiness",
-                exec=pods.exec_command("rabbitmq-diagnostics -q check_port_connectivity"),
-            ),
+            readiness_probe=pods.probe(helm, key, "readiness", tcp_socket=amqp),
             security_context=pods.container_security(),
-            volume_mounts=_mounts(data="/var/lib/rabbitmq", tmp=pods.TMP, logs="/var/log/rabbitmq"),
+            volume_mounts=[
+                *_mounts(data="/var/lib/rabbitmq", tmp=pods.TMP, logs="/var/log/rabbitmq"),
+                k8s.VolumeMount(
+                    name="config",
+                    mount_path=f"{RABBITMQ_CONF_DIR}/{RABBITMQ_CONF_FILE}",
+                    sub_path=RABBITMQ_CONF_FILE,
+                    read_only=True,
+                ),
+            ],
         )
         volumes = [
             k8s.Volume(
@@ -151,6 +182,7 @@ class RabbitMq(Construct):
             ),
             pods.tmp_volume(),
             pods.tmp_volume("logs"),
+            k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=RABBITMQ_CONFIG)),
         ]
         self._claim(out, broker)
         deployment = k8s.KubeDeployment(
@@ -162,7 +194,9 @@ class RabbitMq(Construct):
                 strategy=k8s.DeploymentStrategy(type="Recreate"),
                 selector=k8s.LabelSelector(match_labels=selector(helm, broker.name)),
                 template=k8s.PodTemplateSpec(
-                    metadata=template_meta(helm),
+                    metadata=template_meta(
+                        helm, RABBITMQ_SERVER_ENV, files=[f"{RABBITMQ_CONFIG}.yaml"]
+                    ),
                     spec=pod_spec(helm, key, [container], volumes),
                 ),
             ),
@@ -173,6 +207,22 @@ class RabbitMq(Construct):
             ("management", f"{key}.service.managementPort", "management"),
         ]
         Service(self, out=out, app=broker, shape="clusterip", ports=ports)
+
+    def _config(self, out: Templates, broker: Component) -> None:
+        """An absolute memory alarm below the container's limit: sized from the node's
+        memory, the alarm would fire after the kernel's OOM killer."""
+        watermark = out.helm.text(
+            'printf "vm_memory_high_watermark.absolute = %s\\n" '
+            f"$.Values.{broker.key}.memoryHighWatermark | quote"
+        )
+        config = k8s.KubeConfigMap(
+            self,
+            "config",
+            metadata=pods.metadata(out.helm, RABBITMQ_CONFIG),
+            data={RABBITMQ_CONF_FILE: watermark},
+        )
+        inserts = [pods.object_labels(RABBITMQ_CONFIG, broker.component)]
+        out.add(f"{RABBITMQ_CONFIG}.yaml", config, inserts=inserts)
 
     def _claim(self, out: Templates, broker: Component) -> None:
         claim = k8s.KubePersistentVolumeClaim(

@@ -10,6 +10,8 @@ import yaml
 from generator.chart.wiring import NAMES
 from services import contract
 
+SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
+
 CHART_VERSION = "0.1.0"
 APP_VERSION = "0.1.0"
 
@@ -46,14 +48,31 @@ app.kubernetes.io/name: {{ .name }}
 app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 {{- end }}
 
-{{/* Every object's labels (Kubernetes recommended labels plus helm.sh/chart). */}}
-{{- define "movies.labels" -}}
+{{/* A pod template's labels: nothing that changes with the chart's version, so an
+upgrade restarts only the pods whose spec really changed. */}}
+{{- define "movies.podLabels" -}}
 {{ include "movies.selectorLabels" . }}
 app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/part-of: movies
-app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end }}
+
+{{/* Every object's labels (Kubernetes recommended labels plus helm.sh/chart). */}}
+{{- define "movies.labels" -}}
+{{ include "movies.podLabels" . }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
 helm.sh/chart: {{ include "movies.chart" .ctx }}
+{{- end }}
+
+{{/*
+sha256 of the data of a ConfigMap template of this chart: only the keys named (all of
+them when none are), so a pod rolls when what it reads changes and for nothing else.
+*/}}
+{{- define "movies.dataChecksum" -}}
+{{- $data := (include (print .ctx.Template.BasePath "/" .file) .ctx | fromYaml).data -}}
+{{- $picked := dict -}}
+{{- range (.keys | default (keys $data)) }}{{ $_ := set $picked . (index $data .) }}{{ end -}}
+{{- toJson $picked | sha256sum -}}
 {{- end }}
 
 {{/* An app image: [registry/]repository:tag, tag defaulting to the chart's appVersion. */}}
@@ -118,7 +137,17 @@ Reach the gateway:
 
 Check it: helm test {{ .Release.Name }} -n {{ .Release.Namespace }}
 Passwords: kubectl -n {{ .Release.Namespace }} get secret db-secrets rabbitmq-secrets -o yaml
+  Passwords left empty in values were generated at install; `helm upgrade` keeps them
+  (it reads the live Secrets). `helm template`, `--dry-run` and GitOps tools render
+  without the cluster and draw new ones each time, while the databases keep the first:
+  pin them with existingSecrets.db / existingSecrets.rabbitmq or the *.auth.password values.
+{{- if and .Values.metrics.serviceMonitor.enabled (not (.Capabilities.APIVersions.Has "SM_API")) }}
+
+No ServiceMonitor was made: the cluster lacks the Prometheus Operator's CRDs
+(SM_API). Install them (e.g. kube-prometheus-stack), then helm upgrade.
+{{- end }}
 """.replace("GATEWAY", NAMES.gateway).replace("MASTER_IP", contract.MASTER.ip)
+NOTES = NOTES.replace("SM_API", SERVICE_MONITOR_API)
 
 
 def _panel(title: str, expr: str, unit: str, index: int) -> dict[str, Any]:

@@ -6,7 +6,7 @@ plus its HPA. PodDisruptionBudgets go to the toggleable ``pdb.yaml`` (as bitnami
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,7 +15,7 @@ from constructs import Construct
 
 from generator.chart import pods
 from generator.chart.render import Helm, Insert, Templates
-from generator.chart.wiring import Source
+from generator.chart.wiring import CONFIG_MAP, FromConfig, Source
 
 POD = ("spec", "template", "spec")
 CONTAINER = (*POD, "containers", 0)
@@ -30,10 +30,27 @@ def selector(helm: Helm, name: str) -> dict[str, str]:
     }
 
 
-def template_meta(helm: Helm) -> k8s.ObjectMeta:
-    # Pods roll when app-config changes: the services read it only at start.
-    checksum = helm.text('include (print $.Template.BasePath "/app-config.yaml") $ | sha256sum')
-    return k8s.ObjectMeta(annotations={"checksum/config": checksum})
+def template_meta(
+    helm: Helm, env: Mapping[str, Source], *, files: Sequence[str] = ()
+) -> k8s.ObjectMeta:
+    """Checksums of the configuration a pod reads: the app-config keys of its ``env`` and
+    the whole data of each ConfigMap template in ``files`` (read only at start, so a change
+    must roll the pods; nothing else, labels included, may roll them)."""
+    keys = " ".join(f'"{key}"' for key in sorted(config_keys(env)))
+    annotations = {
+        "checksum/config": _checksum(helm, f'"file" "{CONFIG_MAP}.yaml" "keys" (list {keys})')
+    }
+    for file in files:
+        annotations[f"checksum/{file.removesuffix('.yaml')}"] = _checksum(helm, f'"file" "{file}"')
+    return k8s.ObjectMeta(annotations=annotations)
+
+
+def config_keys(env: Mapping[str, Source]) -> set[str]:
+    return {source.key for source in env.values() if isinstance(source, FromConfig)}
+
+
+def _checksum(helm: Helm, arguments: str) -> str:
+    return helm.text(f'include "movies.dataChecksum" (dict {arguments} "ctx" $)')
 
 
 @dataclass(frozen=True)
@@ -65,14 +82,16 @@ class AppWorkload(Construct):
         stateful: bool,
         service: ServiceShape,
         env: Mapping[str, Source],
+        readiness_path: str = "/readyz",
     ) -> None:
         super().__init__(scope, app.name)
         helm = out.helm
-        spec = self._pod(helm, app, env)
-        workload = self._workload(helm, app, spec, stateful=stateful)
+        spec = self._pod(helm, app, env, readiness_path)
+        template = k8s.PodTemplateSpec(metadata=template_meta(helm, env), spec=spec)
+        workload = self._workload(helm, app, template, stateful=stateful)
         inserts = [
             pods.object_labels(app.name, app.component),
-            Insert(("spec", "template", "metadata"), pods.labels(app.name, app.component)),
+            Insert(("spec", "template", "metadata"), pods.pod_labels(app.name, app.component)),
             Insert(("spec",), _replicas(app.key)),
             *pods.container_inserts(app.key, CONTAINER),
             *pods.scheduling_inserts(app.key, app.name, POD),
@@ -83,7 +102,9 @@ class AppWorkload(Construct):
         Autoscaler(self, out=out, app=app, kind="StatefulSet" if stateful else "Deployment")
         Budget(self, out=out, app=app)
 
-    def _pod(self, helm: Helm, app: Component, env: Mapping[str, Source]) -> k8s.PodSpec:
+    def _pod(
+        self, helm: Helm, app: Component, env: Mapping[str, Source], readiness_path: str
+    ) -> k8s.PodSpec:
         port = k8s.ContainerPort(
             name="http", container_port=helm.number(f"{app.key}.containerPort")
         )
@@ -100,7 +121,7 @@ class AppWorkload(Construct):
                 helm, app.key, "liveness", http_get=pods.http_get("/healthz", "http")
             ),
             readiness_probe=pods.probe(
-                helm, app.key, "readiness", http_get=pods.http_get("/readyz", "http")
+                helm, app.key, "readiness", http_get=pods.http_get(readiness_path, "http")
             ),
             security_context=pods.container_security(),
             volume_mounts=[k8s.VolumeMount(name="tmp", mount_path=pods.TMP)],
@@ -108,9 +129,8 @@ class AppWorkload(Construct):
         return pod_spec(helm, app.key, [container], [pods.tmp_volume()])
 
     def _workload(
-        self, helm: Helm, app: Component, spec: k8s.PodSpec, *, stateful: bool
+        self, helm: Helm, app: Component, template: k8s.PodTemplateSpec, *, stateful: bool
     ) -> k8s.KubeDeployment | k8s.KubeStatefulSet:
-        template = k8s.PodTemplateSpec(metadata=template_meta(helm), spec=spec)
         match_labels = k8s.LabelSelector(match_labels=selector(helm, app.name))
         meta = pods.metadata(helm, app.name)
         if stateful:

@@ -147,7 +147,7 @@ def test_every_probe_path_exists_in_its_service(env):
             for probe in ("livenessProbe", "readinessProbe"):
                 assert probe in container, f"{doc['metadata']['name']} has no {probe}"
                 if app is None:
-                    assert "exec" in container[probe]
+                    assert {"exec", "tcpSocket"} & set(container[probe])
                     continue
                 path = container[probe]["httpGet"]["path"]
                 result = falcon.testing.TestClient(app).simulate_get(path)
@@ -158,7 +158,8 @@ def test_every_probe_path_exists_in_its_service(env):
 
 def test_the_servicemonitor_scrapes_a_path_the_services_serve():
     apps = _service_apps()
-    monitor = by_kind(rendered("prod"), "ServiceMonitor")[0]
+    with_crds = template("prod", "--api-versions", "monitoring.coreos.com/v1/ServiceMonitor")
+    monitor = by_kind(list(_docs(with_crds.stdout)), "ServiceMonitor")[0]
     selected = monitor["spec"]["selector"]["matchExpressions"][0]["values"]
     assert set(selected) == set(apps)
     for endpoint in monitor["spec"]["endpoints"]:
@@ -324,7 +325,8 @@ def test_standard_labels_on_every_object(env):
 
 
 def test_prod_turns_on_the_production_extras():
-    kinds = {d["kind"] for d in rendered("prod")}
+    with_crds = template("prod", "--api-versions", "monitoring.coreos.com/v1/ServiceMonitor")
+    kinds = {d["kind"] for d in _docs(with_crds.stdout)}
     assert {"Ingress", "PodDisruptionBudget", "ServiceMonitor"} <= kinds
     assert "movies-dashboard" in {
         d["metadata"]["name"] for d in by_kind(rendered("prod"), "ConfigMap")

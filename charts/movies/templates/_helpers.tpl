@@ -11,14 +11,31 @@ app.kubernetes.io/name: {{ .name }}
 app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 {{- end }}
 
-{{/* Every object's labels (Kubernetes recommended labels plus helm.sh/chart). */}}
-{{- define "movies.labels" -}}
+{{/* A pod template's labels: nothing that changes with the chart's version, so an
+upgrade restarts only the pods whose spec really changed. */}}
+{{- define "movies.podLabels" -}}
 {{ include "movies.selectorLabels" . }}
 app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/part-of: movies
-app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- end }}
+
+{{/* Every object's labels (Kubernetes recommended labels plus helm.sh/chart). */}}
+{{- define "movies.labels" -}}
+{{ include "movies.podLabels" . }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
 helm.sh/chart: {{ include "movies.chart" .ctx }}
+{{- end }}
+
+{{/*
+sha256 of the data of a ConfigMap template of this chart: only the keys named (all of
+them when none are), so a pod rolls when what it reads changes and for nothing else.
+*/}}
+{{- define "movies.dataChecksum" -}}
+{{- $data := (include (print .ctx.Template.BasePath "/" .file) .ctx | fromYaml).data -}}
+{{- $picked := dict -}}
+{{- range (.keys | default (keys $data)) }}{{ $_ := set $picked . (index $data .) }}{{ end -}}
+{{- toJson $picked | sha256sum -}}
 {{- end }}
 
 {{/* An app image: [registry/]repository:tag, tag defaulting to the chart's appVersion. */}}
