@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -113,6 +114,47 @@ def test_broker_unreachable_answers_503_quickly_and_recovers(own_stack):
     time.sleep(0.5)
     # Nothing half-done: the refused order never reached the queue or the table.
     assert stack.billing_db.scalar("SELECT count(*) FROM orders WHERE user_id = 99") == 0
+    relay.cut()
+
+
+def chart_readiness_path(component: str) -> str:
+    """The path of the readiness probe the committed chart gives a component."""
+    template = Path(__file__).parents[3] / "charts/movies/templates" / f"{component}.yaml"
+    found = re.search(r"readinessProbe:\n(?:\s+\S.*\n)*?\s+path: (\S+)", template.read_text())
+    assert found, f"{component} has no HTTP readiness probe"
+    return found.group(1)
+
+
+def test_the_gateway_stays_in_service_while_the_broker_is_away(own_stack):
+    """What Kubernetes sees through the chart's readiness probe while RabbitMQ restarts:
+    the gateway stays ready, movies keep working, orders get 503, then both recover."""
+    probe = chart_readiness_path("api-gateway")
+    relay = TcpProxy(("127.0.0.1", MQ_PORT)).start()
+    own_stack.gateway.env["RABBITMQ_PORT"] = str(relay.port)
+    stack = own_stack.start()
+    gateway = stack.gateway.url
+    relay.cut()
+    assert requests.get(gateway + probe, timeout=10).status_code == 200
+    created = requests.post(f"{gateway}/api/movies", json={"title": "Away"}, timeout=10)
+    assert created.status_code == 200
+    movie = f"{gateway}/api/movies/{created.json()['id']}"
+    assert requests.get(movie, timeout=10).json()["title"] == "Away"
+    assert requests.get(f"{gateway}/api/movies?title=away", timeout=10).status_code == 200
+    assert requests.post(f"{gateway}/api/billing", json=order(7), timeout=10).status_code == 503
+    report = requests.get(f"{gateway}/readyz", timeout=10)  # `orchestrator health` reads this
+    assert report.status_code == 503
+    assert report.json()["checks"]["broker"].startswith("failed")
+    relay.restore()
+    wait_for(
+        lambda: (
+            requests.post(f"{gateway}/api/billing", json=order(8), timeout=10).status_code == 200
+        ),
+        message="orders taken again",
+    )
+    assert requests.get(f"{gateway}/readyz", timeout=10).status_code == 200
+    assert requests.get(gateway + probe, timeout=10).status_code == 200
+    assert requests.delete(movie, timeout=10).status_code == 200
+    wait_for(lambda: stack.orders() == 1, message="the order after the broker came back")
     relay.cut()
 
 
