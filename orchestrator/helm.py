@@ -29,6 +29,13 @@ def default_values(settings: Settings) -> dict[str, Any]:
     return yaml.safe_load((settings.chart_dir / "values.yaml").read_text()) or {}
 
 
+def app_version(settings: Settings) -> str:
+    """The chart's appVersion: the image tag the chart renders when none is given."""
+    chart_values(settings)
+    chart = yaml.safe_load((settings.chart_dir / "Chart.yaml").read_text()) or {}
+    return str(chart.get("appVersion") or chart.get("version"))
+
+
 def install_or_upgrade(settings: Settings, helm: Path, overrides: list[Mapping[str, Any]]) -> Any:
     """`helm upgrade --install movies charts/movies -n microservices` with vagrant.yaml
     and then each override; returns pyhelm3's ReleaseRevision."""

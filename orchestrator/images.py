@@ -26,7 +26,6 @@ from services import contract
 
 DOCKERFILE = "services/Dockerfile"
 DEFAULT_REGISTRY = "docker.io"
-PULL_POLICY = "IfNotPresent"
 
 
 @dataclass(frozen=True)
@@ -100,10 +99,34 @@ def load_plan(settings: Settings) -> ImagePlan | None:
     return ImagePlan(**json.loads(path.read_text()))
 
 
+def pull_policy(plan: ImagePlan) -> str:
+    """Never for images only side-loaded: a kubelet that misses one must not go looking
+    for it on Docker Hub (ErrImagePull, and helm --wait would sit out its timeout)."""
+    return "IfNotPresent" if plan.pushable else "Never"
+
+
+def record_loaded(settings: Settings, plan: ImagePlan) -> None:
+    settings.state_dir.mkdir(exist_ok=True)
+    (settings.state_dir / "loaded.json").write_text(json.dumps({"tag": plan.tag}) + "\n")
+
+
+def loaded_tag(settings: Settings) -> str | None:
+    """The tag `load` last put into the nodes, if any."""
+    path = settings.state_dir / "loaded.json"
+    if not path.is_file():
+        return None
+    return str(json.loads(path.read_text()).get("tag")) or None
+
+
+def chart_ref(app: App, app_version: str) -> str:
+    """The image values/vagrant.yaml alone renders: the chart's repository and appVersion."""
+    return f"{DEFAULT_REGISTRY}/{app.repository}:{app_version}"
+
+
 def values_override(plan: ImagePlan, chart_values: Mapping[str, Any]) -> dict[str, Any]:
     """The values that make the chart run `plan`'s images."""
     override: dict[str, Any] = {
-        "image": {"registry": plan.registry, "tag": plan.tag, "pullPolicy": PULL_POLICY}
+        "image": {"registry": plan.registry, "tag": plan.tag, "pullPolicy": pull_policy(plan)}
     }
     if plan.hub_user is None:
         return override

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import yaml
 
 from orchestrator.errors import OrchestratorError
 from orchestrator.proc import run
@@ -17,6 +22,23 @@ from services import contract
 SERVICE_ALIASES = {app.short: app.name for app in contract.APPS}
 # The three apps whose /readyz `health` asks for.
 APP_SERVICES = tuple(app.name for app in contract.APPS)
+# Run by `health` inside each app container: the pod asks itself, so neither the API
+# server's route to the pod nor the NetworkPolicies are in the way. The body goes to
+# stdout when ready; else to stderr, with exit status 1.
+READYZ_SCRIPT = (
+    "import os, sys, urllib.error, urllib.request\n"
+    "url = 'http://127.0.0.1:%s/readyz' % os.environ['PORT']\n"
+    "try:\n"
+    "    print(urllib.request.urlopen(url, timeout=10).read().decode())\n"
+    "except urllib.error.HTTPError as e:\n"
+    "    sys.exit('%s %s' % (e.code, e.read().decode()))\n"
+    "except OSError as e:\n"
+    "    sys.exit(str(e))\n"
+)
+# The restricted Pod Security Standard, enforced on the namespace: the chart's pods meet it.
+POD_SECURITY_LABELS = {
+    f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +59,7 @@ class Kubectl:
     binary: Path
     settings: Settings
 
-    def run(self, *args: str, namespaced: bool = True) -> str:
+    def run(self, *args: str, namespaced: bool = True, stdin: IO[bytes] | None = None) -> str:
         argv: list[str | Path] = [self.binary, "--kubeconfig", self.settings.kubeconfig]
         if namespaced:
             argv += ["--namespace", self.settings.namespace]
@@ -45,6 +67,23 @@ class Kubectl:
             [*argv, *args],
             what=f"kubectl {args[0]}",
             fix="check the cluster with ./orchestrator.sh status",
+            stdin=stdin,
+        )
+
+    def apply(self, manifest: Mapping[str, Any]) -> str:
+        with tempfile.TemporaryFile() as document:
+            document.write(yaml.safe_dump(dict(manifest), sort_keys=False).encode())
+            document.seek(0)
+            return self.run("apply", "-f", "-", namespaced=False, stdin=document)
+
+    def ensure_namespace(self) -> None:
+        """The release's namespace, labelled to enforce the restricted Pod Security Standard."""
+        self.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": self.settings.namespace, "labels": POD_SECURITY_LABELS},
+            }
         )
 
     def get_json(self, *args: str, namespaced: bool = True) -> Any:
@@ -65,10 +104,26 @@ class Kubectl:
         return self.get_json("nodes", namespaced=False)["items"]
 
     def wait_nodes_ready(self) -> None:
+        """Wait until every node of the cluster has registered, then until each is Ready:
+        `kubectl wait node --all` right after `vagrant up` may see the master alone."""
+        names = [node.name for node in self.settings.nodes]
+        deadline = time.monotonic() + self.settings.timeout_seconds
+        while missing := self._unregistered(names):
+            if time.monotonic() >= deadline:
+                raise OrchestratorError(
+                    f"{', '.join(missing)} did not join the cluster within "
+                    f"{self.settings.timeout_seconds}s; see `vagrant ssh {missing[0]} -c "
+                    "'sudo journalctl -u k3s-agent'` and rerun ./orchestrator.sh create"
+                )
+            time.sleep(self.settings.poll_seconds)
         self.run(
-            "wait", "--for=condition=Ready", "node", "--all",
+            "wait", "--for=condition=Ready", *(f"node/{name}" for name in names),
             f"--timeout={self.settings.timeout_seconds}s", namespaced=False,
         )  # fmt: skip
+
+    def _unregistered(self, names: list[str]) -> list[str]:
+        present = {item["metadata"]["name"] for item in self.nodes()}
+        return [name for name in names if name not in present]
 
     def workloads(self) -> list[Workload]:
         items = self.get_json("deployments,statefulsets")["items"]
@@ -107,13 +162,21 @@ class Kubectl:
         """kubectl's own output goes straight to the terminal: logs are long and live."""
         return subprocess.call(self.logs_argv(workload, follow=follow, tail=tail))
 
-    def readyz(self, service: str) -> str:
-        """GET /readyz of a Service through the API server's service proxy."""
-        port = self.get_json(f"service/{service}")["spec"]["ports"][0]["port"]
-        path = (
-            f"/api/v1/namespaces/{self.settings.namespace}/services/{service}:{port}/proxy/readyz"
-        )
-        return self.run("get", "--raw", path, "--request-timeout=15s", namespaced=False)
+    def running_pods(self, workload: Workload) -> list[str]:
+        selector = ",".join(f"{key}={value}" for key, value in workload.selector.items())
+        items = self.get_json("pods", "--selector", selector)["items"]
+        return [
+            item["metadata"]["name"]
+            for item in items
+            if item.get("status", {}).get("phase") == "Running"
+        ]
+
+    def readyz(self, pod: str, container: str) -> str:
+        """GET /readyz of one pod, asked from inside it (see READYZ_SCRIPT)."""
+        return self.run(
+            "exec", pod, "-c", container, "--request-timeout=30s", "--",
+            "python", "-c", READYZ_SCRIPT,
+        )  # fmt: skip
 
     def exec_sql(self, pod: str, database: str, user: str, sql: str) -> str:
         return self.run("exec", pod, "--", "psql", "-U", user, "-d", database, "-At", "-c", sql)

@@ -21,6 +21,7 @@ class Settings:
     namespace: str = contract.NAMESPACE
     release: str = contract.RELEASE
     nodes: tuple[Node, ...] = contract.NODES
+    poll_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, root: Path, env: Mapping[str, str] = os.environ) -> Settings:

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import yaml
 from rich.console import Console
 
 from orchestrator.errors import OrchestratorError, require_program
@@ -89,9 +90,22 @@ def fetch_kubeconfig(settings: Settings) -> Path:
             f"{settings.master.name}` and retry"
         )
     text = text.replace("https://127.0.0.1:6443", f"https://{settings.master.ip}:6443")
-    settings.kubeconfig.write_text(text)
+    settings.kubeconfig.write_text(with_namespace(text, settings.namespace))
     settings.kubeconfig.chmod(0o600)
     return settings.kubeconfig
+
+
+def with_namespace(kubeconfig: str, namespace: str) -> str:
+    """The kubeconfig with `namespace` as every context's namespace, so that kubectl typed
+    without -n (as the audit types it) shows the system."""
+    config = yaml.safe_load(kubeconfig) or {}
+    for context in config.get("contexts") or []:
+        context.setdefault("context", {})["namespace"] = namespace
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def tag_image(settings: Settings, node: Node, source: str, target: str) -> None:
+    ssh(settings, node, f"sudo k3s ctr -n k8s.io images tag --force {source} {target}")
 
 
 def import_image(settings: Settings, node: Node, tarball: Path) -> None:

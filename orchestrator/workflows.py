@@ -3,26 +3,52 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from orchestrator import helm, images, vagrant
-from orchestrator.errors import OrchestratorError
+from orchestrator.errors import OrchestratorError, require_program
 from orchestrator.kube import Kubectl
 from orchestrator.runtime import Runtime
 
 
 def create(rt: Runtime) -> None:
-    # The chart and where the images come from are settled before minutes of booting VMs.
+    # The chart, the tools and where the images come from are settled before minutes of
+    # booting VMs.
     helm.chart_values(rt.settings)
-    docker = docker_or_pushed_images(rt)
+    docker = check_prerequisites(rt)
     vagrant.up(rt.settings, rt.console)
     kubectl = _connect(rt)
     if docker is not None:
         side_load_images(rt, docker)
     deploy(rt, kubectl)
+
+
+def check_prerequisites(rt: Runtime) -> Any:
+    """Every tool `create` drives, all checked at once: one line names each that is
+    missing and how to get it. Returns the Docker client (None: pushed images)."""
+    problems = []
+    for check in (
+        partial(require_program, "vagrant"),
+        partial(require_program, "VBoxManage"),
+        rt.helm,
+        rt.kubectl_binary,
+    ):
+        try:
+            check()
+        except OrchestratorError as exc:
+            problems.append(exc.message)
+    docker = None
+    try:
+        docker = docker_or_pushed_images(rt)
+    except OrchestratorError as exc:
+        problems.append(exc.message)
+    if problems:
+        raise OrchestratorError("; ".join(problems))
+    return docker
 
 
 def start(rt: Runtime) -> None:
@@ -66,21 +92,38 @@ def _connect(rt: Runtime) -> Kubectl:
 
 def deploy(rt: Runtime, kubectl: Kubectl | None = None) -> None:
     """Install or upgrade the chart with the recorded images, then wait for every workload."""
+    helm.chart_values(rt.settings)
     kubectl = kubectl or rt.kubectl()
     kubectl.ensure_reachable()
-    overrides = []
-    if rt.settings.image_values.is_file():
-        overrides.append(yaml.safe_load(rt.settings.image_values.read_text()) or {})
+    require_images(rt)
+    overrides = [yaml.safe_load(rt.settings.image_values.read_text()) or {}]
+    kubectl.ensure_namespace()
     rt.console.print(
         f"helm upgrade --install {rt.settings.release} charts/movies "
-        f"-n {rt.settings.namespace} -f values/vagrant.yaml"
-        + (f" -f {rt.settings.image_values.relative_to(rt.settings.root)}" if overrides else "")
+        f"-n {rt.settings.namespace} -f values/vagrant.yaml "
+        f"-f {rt.settings.image_values.relative_to(rt.settings.root)}"
     )
     with rt.console.status("installing the chart and waiting for it (helm --wait)"):
         helm.install_or_upgrade(rt.settings, rt.helm(), overrides)
     rt.console.print("waiting for every workload to be ready")
     for workload in kubectl.wait_rollouts():
         rt.console.print(f"  {workload.ref} ready")
+
+
+def require_images(rt: Runtime) -> None:
+    """Refuse, in one line, to install a chart whose images no node can get: the kubelet
+    would pull movies/* from Docker Hub and helm --wait sit out its whole timeout."""
+    plan = images.load_plan(rt.settings)
+    if plan is None or not rt.settings.image_values.is_file():
+        raise OrchestratorError(
+            "no images built or loaded: run ./orchestrator.sh build then ./orchestrator.sh "
+            "load (or build --push to a registry the nodes can reach)"
+        )
+    if not plan.pushable and images.loaded_tag(rt.settings) != plan.tag:
+        raise OrchestratorError(
+            f"images {plan.tag} were built but never loaded into the nodes: "
+            "run ./orchestrator.sh load"
+        )
 
 
 def docker_or_pushed_images(rt: Runtime) -> Any:
@@ -133,8 +176,15 @@ def load(rt: Runtime, client: Any, plan: images.ImagePlan) -> None:
     down = [node.name for node in rt.settings.nodes if states.get(node.name) != vagrant.RUNNING]
     if down:
         raise OrchestratorError(f"{', '.join(down)} not running: run ./orchestrator.sh start")
+    app_version = helm.app_version(rt.settings)
     with images.saved_images(client, plan) as archives:
         for node in rt.settings.nodes:
             for archive in archives:
                 rt.console.print(f"importing {archive.stem}:{plan.tag} on {node.name}")
                 vagrant.import_image(rt.settings, node, Path(archive))
+            # Also under the chart's own name and appVersion: what `helm install ... -f
+            # values/vagrant.yaml` renders with nothing else.
+            for app in images.APPS:
+                target = images.chart_ref(app, app_version)
+                vagrant.tag_image(rt.settings, node, plan.ref(app), target)
+    images.record_loaded(rt.settings, plan)

@@ -38,7 +38,13 @@ FAKE_PROGRAM = textwrap.dedent(
             return False
         rest = iter(args)
         return all(any(token == arg for arg in rest) for token in rule["match"])
-    rule = next((r for r in rules if matches(r)), {{}})
+    index = next((i for i, r in enumerate(rules) if matches(r)), None)
+    rule = {{}} if index is None else rules[index]
+    if rule.get("times"):  # answers this many calls, then gives way to later rules
+        rule["times"] -= 1
+        if rule["times"] == 0:
+            rules.pop(index)
+        json.dump(rules, open(os.environ["FAKE_RULES"], "w"))
     entry = {{"program": name, "argv": args}}
     if rule.get("read_stdin"):
         entry["stdin"] = sys.stdin.buffer.read().decode(errors="replace")
@@ -61,11 +67,13 @@ class FakePrograms:
     rules: list[dict[str, Any]] = field(default_factory=list)
 
     def on(self, program: str, *match: str, stdout: str = "", stderr: str = "", exit: int = 0,
-           read_stdin: bool = False, first: bool = False) -> None:  # fmt: skip
+           read_stdin: bool = False, first: bool = False, times: int = 0) -> None:  # fmt: skip
         """Answer `program` when `match` occurs in its argv in this order (the earliest
-        matching rule wins; `first` puts this one before those set already)."""
+        matching rule wins; `first` puts this one before those set already; `times` > 0
+        retires the rule after that many answers)."""
         rule = {"program": program, "match": list(match), "stdout": stdout, "stderr": stderr,
-                "exit": exit, "read_stdin": read_stdin}  # fmt: skip
+                "exit": exit, "read_stdin": read_stdin, "times": times}  # fmt: skip
+        self.rules = json.loads(self.rules_file.read_text())  # less the retired ones
         self.rules.insert(0 if first else len(self.rules), rule)
         self.rules_file.write_text(json.dumps(self.rules))
 
@@ -241,7 +249,7 @@ def runtime(root: Path, docker: FakeDocker | None = None, env: dict[str, str] | 
             timeout: int = 900) -> Runtime:  # fmt: skip
     fake_docker = docker or FakeDocker()
     return Runtime(
-        settings=Settings(root=root, timeout_seconds=timeout),
+        settings=Settings(root=root, timeout_seconds=timeout, poll_seconds=0),
         console=Console(width=200, force_terminal=False, color_system=None),
         env=env or {},
         docker=lambda: fake_docker,

@@ -71,11 +71,24 @@ def test_the_recorded_override_renders_to_the_built_images(plan, expected):
     assert yaml.safe_load(yaml.safe_dump(override)) == override
     _, resources = render(override)
 
+    # Images only side-loaded are never pulled; pushed ones may be.
+    policy = "IfNotPresent" if plan.pushable else "Never"
     assert app_images(resources) == {
-        app.target: [(expected.format(target=app.target), "IfNotPresent")] for app in images.APPS
+        app.target: [(expected.format(target=app.target), policy)] for app in images.APPS
     }
     assert {app.target: plan.ref(app) for app in images.APPS} == {
         app.target: expected.format(target=app.target) for app in images.APPS
+    }
+
+
+def test_values_vagrant_alone_renders_the_names_load_tags_on_the_nodes():
+    """`helm install ... -f values/vagrant.yaml` with nothing else runs the images that
+    `load` tagged with the chart's appVersion, and never pulls them."""
+    _, resources = render()
+    version = cli_helm.app_version(SETTINGS)
+    assert app_images(resources) == {
+        app.target: [(images.chart_ref(app, version).removeprefix("docker.io/"), "Never")]
+        for app in images.APPS
     }
 
 

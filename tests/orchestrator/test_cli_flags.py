@@ -61,9 +61,10 @@ def test_every_kubectl_and_helm_flag_is_real(tmp_path, monkeypatch):
     fakes.on("kubectl", "get", "nodes", stdout=json.dumps(NODES))
     fakes.on("kubectl", "get", "deployments,statefulsets", stdout=json.dumps(WORKLOADS))
     fakes.on("kubectl", "get", "horizontalpodautoscalers", stdout=json.dumps(HPAS))
-    ports = json.dumps({"spec": {"ports": [{"port": 8080}]}})
-    for service in ("api-gateway", "inventory-app", "billing-app"):
-        fakes.on("kubectl", "get", f"service/{service}", stdout=ports)
+    running = {"items": [{"metadata": {"name": "api-gateway-a"}, "status": {"phase": "Running"}}]}
+    fakes.on("kubectl", "get", "pods", stdout=json.dumps(running))
+    fakes.on("kubectl", "exec", stdout='{"status": "ok"}')
+    fakes.on("kubectl", "apply", read_stdin=True)
     fakes.on("helm", "version", stdout="v4.1.4")
     fakes.on("helm", "show", stdout=(checkout / "charts/movies/Chart.yaml").read_text())
     fakes.on("helm", "upgrade", stdout=json.dumps(HELM_STATUS), read_stdin=True)
@@ -79,6 +80,8 @@ def test_every_kubectl_and_helm_flag_is_real(tmp_path, monkeypatch):
         ("get",),
         ("logs",),
         ("version",),
+        ("apply",),
+        ("exec",),
     }
     assert ("upgrade",) in {subcommand(argv) for argv in helm_calls}
     assert {tuple(argv): unknown_flags(kubectl, argv) for argv in kubectl_calls} == {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -63,7 +64,7 @@ def test_build_streams_every_target_and_records_the_tag(checkout):
     assert "Step 1/9 : FROM python:3.11-slim-bookworm AS billing-app" in result.output
     assert "images tagged v1.2; deploy uses .orchestrator/images.yaml" in result.output
     assert yaml.safe_load((checkout / ".orchestrator/images.yaml").read_text()) == {
-        "image": {"registry": "docker.io", "tag": "v1.2", "pullPolicy": "IfNotPresent"}
+        "image": {"registry": "docker.io", "tag": "v1.2", "pullPolicy": "Never"}
     }
     # The record stays out of git without touching the repository's .gitignore,
     # and the synthesized values are left as they were.
@@ -145,14 +146,21 @@ def test_load_imports_every_image_into_both_nodes(fakes, checkout):
     assert result.output.splitlines()[-1] == "images v5 loaded into k3s-master, k3s-agent"
     imports = fakes.calls("vagrant")[1:]
     assert imports == [
-        ["ssh", node, "-c", "sudo k3s ctr -n k8s.io images import -"]
+        argv
         for node in ("k3s-master", "k3s-agent")
-        for _ in APP_NAMES
-    ]
+        for argv in (
+            *[["ssh", node, "-c", "sudo k3s ctr -n k8s.io images import -"] for _ in APP_NAMES],
+            # the chart's own name and appVersion, which values/vagrant.yaml alone renders
+            *[["ssh", node, "--command", "sudo k3s ctr -n k8s.io images tag --force "
+               f"docker.io/movies/{name}:v5 docker.io/movies/{name}:0.1.0"] for name in APP_NAMES],
+        )
+    ]  # fmt: skip
     # What reached each node's stdin is the `docker save` stream of that image.
-    assert fakes.stdin_of("vagrant", "ssh") == [
+    assert [text for text in fakes.stdin_of("vagrant", "ssh") if text] == [
         f"tar of docker.io/movies/{name}:v5" for _ in range(2) for name in APP_NAMES
     ]
+    # deploy may now install these images
+    assert json.loads((checkout / ".orchestrator/loaded.json").read_text()) == {"tag": "v5"}
 
 
 def test_load_before_build_says_build(fakes, checkout):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from click.testing import CliRunner
@@ -29,10 +31,6 @@ def fakes(tmp_path, monkeypatch):
     fakes.on("kubectl", "get", "nodes", stdout=json.dumps(NODES))
     fakes.on("kubectl", "get", "deployments,statefulsets", stdout=json.dumps(WORKLOADS))
     fakes.on("kubectl", "get", "horizontalpodautoscalers", stdout=json.dumps(HPAS))
-    for service, port in (("api-gateway", 3000), ("inventory-app", 8080), ("billing-app", 8080)):
-        fakes.on("kubectl", "get", f"service/{service}",
-                 stdout=json.dumps({"spec": {"ports": [{"port": port}]}}))  # fmt: skip
-    fakes.on("kubectl", "get", "--raw", stdout='{"status": "ready"}')
     return fakes
 
 
@@ -55,30 +53,110 @@ def test_status_shows_vms_nodes_workloads_hpas_and_the_gateway(fakes, checkout):
     assert lines[-1] == f"gateway: {contract.GATEWAY_URL}"
 
 
-def test_health_asks_every_readyz_through_the_service_proxy(fakes, checkout):
+APPS_UP = {
+    "items": [
+        {"kind": kind, "metadata": {"name": name},
+         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}}},
+         "status": {"readyReplicas": 1}}
+        for kind, name in (("Deployment", "api-gateway"), ("Deployment", "inventory-app"),
+                           ("StatefulSet", "billing-app"))
+    ]
+}  # fmt: skip
+
+
+def pods(*named: tuple[str, str]) -> str:
+    return json.dumps(
+        {"items": [{"metadata": {"name": n}, "status": {"phase": p}} for n, p in named]}
+    )
+
+
+@pytest.fixture
+def apps_up(fakes):
+    fakes.on("kubectl", "get", "deployments,statefulsets", stdout=json.dumps(APPS_UP), first=True)
+    # Two gateways, one on each node, and one still starting.
+    fakes.on("kubectl", "get", "pods", "app=api-gateway", stdout=pods(
+        ("api-gateway-a", "Running"), ("api-gateway-b", "Running"), ("api-gateway-c", "Pending")
+    ))  # fmt: skip
+    fakes.on(
+        "kubectl", "get", "pods", "app=inventory-app", stdout=pods(("inventory-app-x", "Running"))
+    )
+    fakes.on("kubectl", "get", "pods", "app=billing-app", stdout=pods(("billing-app-0", "Running")))
+    fakes.on("kubectl", "exec", stdout='{"status": "ok"}\n')
+    return fakes
+
+
+class Readyz(BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        body = b'{"status": "ok"}' if self.status == 200 else b'{"checks": {"broker": "failed"}}'
+        self.send_response(self.status if self.path == "/readyz" else 404)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def run_in_pod(argv: list[str], status: int) -> subprocess.CompletedProcess[str]:
+    """The command health has kubectl run in a pod, run here against a server that
+    answers /readyz with `status`, as the pod's own service would on its PORT."""
+    handler = type("Handler", (Readyz,), {"status": status})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    command = argv[argv.index("--") + 1 :]
+    command[0] = sys.executable if command[0] == "python" else command[0]
+    try:
+        return subprocess.run(
+            command, env={"PORT": str(server.server_address[1])},
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+
+
+def test_health_asks_each_running_pod_from_inside_it(apps_up, checkout):
     result = invoke(runtime(checkout), "health")
 
     assert result.exit_code == 0, result.output
-    raw = [argv for argv in fakes.calls("kubectl") if "--raw" in argv]
-    assert [argv[argv.index("--raw") + 1] for argv in raw] == [
-        "/api/v1/namespaces/microservices/services/api-gateway:3000/proxy/readyz",
-        "/api/v1/namespaces/microservices/services/inventory-app:8080/proxy/readyz",
-        "/api/v1/namespaces/microservices/services/billing-app:8080/proxy/readyz",
+    execs = [argv for argv in apps_up.calls("kubectl") if "exec" in argv]
+    assert [argv[argv.index("exec") + 1 : argv.index("--")] for argv in execs] == [
+        ["api-gateway-a", "-c", "api-gateway", "--request-timeout=30s"],
+        ["api-gateway-b", "-c", "api-gateway", "--request-timeout=30s"],
+        ["inventory-app-x", "-c", "inventory-app", "--request-timeout=30s"],
+        ["billing-app-0", "-c", "billing-app", "--request-timeout=30s"],
     ]
+    # No route from the API server to the pods is needed (NetworkPolicies drop it on K3s).
+    assert not [argv for argv in apps_up.calls("kubectl") if "--raw" in argv]
     assert result.output.splitlines()[-1] == "all services ready"
+    ready = run_in_pod(execs[0], 200)
+    assert (ready.returncode, ready.stdout.strip()) == (0, '{"status": "ok"}')
+    failing = run_in_pod(execs[0], 503)
+    assert failing.returncode == 1
+    assert failing.stderr.strip() == '503 {"checks": {"broker": "failed"}}'
 
 
-def test_health_names_the_service_that_fails(fakes, checkout):
-    path = "/api/v1/namespaces/microservices/services/billing-app:8080/proxy/readyz"
-    refusal = "Error from server (ServiceUnavailable): the server is currently unable\n"
-    fakes.on("kubectl", "--raw", path, stderr=refusal, exit=1, first=True)
+def test_health_names_the_pod_that_fails(apps_up, checkout):
+    stderr = '503 {"checks": {"database": "failed"}}\ncommand terminated with exit code 1\n'
+    apps_up.on("kubectl", "exec", "billing-app-0", stderr=stderr, exit=1, first=True)
     result = invoke(runtime(checkout), "health")
 
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0].startswith("api-gateway: ready")
-    assert lines[2].startswith("billing-app: NOT READY kubectl get failed: Error from server")
-    assert lines[-1] == "Error: not ready: billing-app (see its logs with `logs`)"
+    assert lines[0].startswith("api-gateway-a: ready")
+    assert lines[3].startswith("billing-app-0: NOT READY kubectl exec failed:")
+    assert lines[-1] == "Error: not ready: billing-app-0 (see its logs with `logs`)"
+
+
+def test_health_with_no_running_pod_says_so(apps_up, checkout):
+    apps_up.on("kubectl", "get", "pods", "app=inventory-app", stdout=pods(), first=True)
+    result = invoke(runtime(checkout), "health")
+
+    assert result.exit_code == 1
+    assert "inventory-app: NOT READY no running pod" in result.output.splitlines()
+    assert result.output.splitlines()[-1] == (
+        "Error: not ready: inventory-app (see its logs with `logs`)"
+    )
 
 
 def test_logs_selects_every_pod_of_the_workload(fakes, checkout):

@@ -12,15 +12,31 @@ from click.testing import CliRunner
 
 from orchestrator.app import cli
 from orchestrator.errors import OrchestratorError
-from orchestrator.images import ImagePlan, save_plan
+from orchestrator.images import ImagePlan, record_loaded, save_plan
 from orchestrator.settings import Settings
 from services import contract
 
-from .cli_fakes import WORKLOADS, FakeDocker, install_fakes, make_checkout, runtime
+from .cli_fakes import NODES, WORKLOADS, FakeDocker, install_fakes, make_checkout, runtime
 
-KUBECONFIG = (
-    "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: default\n"
-)
+# What K3s writes to /etc/rancher/k3s/k3s.yaml (certificates left out).
+KUBECONFIG = """\
+apiVersion: v1
+clusters:
+- cluster:
+    server: https://127.0.0.1:6443
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+kind: Config
+preferences: {}
+users:
+- name: default
+  user: {}
+"""
 HELM_STATUS = {
     "name": "movies",
     "namespace": "microservices",
@@ -50,6 +66,8 @@ def fakes(tmp_path, monkeypatch, checkout):
     fakes.on("vagrant", "ssh", "k3s-master", "--command", stdout=KUBECONFIG)
     fakes.on("vagrant", "ssh", "ctr", read_stdin=True)
     fakes.on("kubectl", "get", "deployments,statefulsets", stdout=json.dumps(WORKLOADS))
+    fakes.on("kubectl", "get", "nodes", stdout=json.dumps(NODES))
+    fakes.on("kubectl", "apply", read_stdin=True)
     fakes.on("helm", "version", stdout="v4.1.4")
     fakes.on("helm", "show", "chart", stdout=(checkout / "charts/movies/Chart.yaml").read_text())
     fakes.on("helm", "upgrade", stdout=json.dumps(HELM_STATUS), read_stdin=True)
@@ -70,24 +88,38 @@ def test_create_brings_up_both_vms_installs_the_chart_and_waits(fakes, checkout)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "cluster created"
     assert f"gateway: {contract.GATEWAY_URL}" in result.output
+    tag = json.loads((checkout / ".orchestrator/images.json").read_text())["tag"]
+    apps = ("api-gateway", "inventory-app", "billing-app")
     assert fakes.calls("vagrant") == [
         ["up", "k3s-master"],
         ["up", "k3s-agent"],
         ["ssh", "k3s-master", "--command", "sudo cat /etc/rancher/k3s/k3s.yaml"],
-        # images: built with the fake engine, then side-loaded into both nodes
+        # images: built with the fake engine, then side-loaded into both nodes, each also
+        # under the name and tag that values/vagrant.yaml alone renders
         ["status", "--machine-readable"],
         *[
-            ["ssh", node, "-c", "sudo k3s ctr -n k8s.io images import -"]
+            argv
             for node in ("k3s-master", "k3s-agent")
-            for _ in range(3)
+            for argv in (
+                *[["ssh", node, "-c", "sudo k3s ctr -n k8s.io images import -"]] * 3,
+                *[
+                    ["ssh", node, "--command", "sudo k3s ctr -n k8s.io images tag --force "
+                     f"docker.io/movies/{app}:{tag} docker.io/movies/{app}:0.1.0"]
+                    for app in apps
+                ],
+            )
         ],
-    ]
-    exported = (checkout / "k3s.yaml").read_text()
-    assert "server: https://192.168.56.10:6443" in exported
-    assert "127.0.0.1" not in exported
+    ]  # fmt: skip
+    exported = yaml.safe_load((checkout / "k3s.yaml").read_text())
+    assert exported["clusters"][0]["cluster"]["server"] == "https://192.168.56.10:6443"
+    # kubectl typed without -n, as the audit types it, shows the system
+    assert exported["contexts"][0]["context"]["namespace"] == "microservices"
     assert fakes.calls("kubectl") == [
-        kube(checkout, "wait", "--for=condition=Ready", "node", "--all", "--timeout=600s"),
+        kube(checkout, "get", "nodes", "-o", "json"),
+        kube(checkout, "wait", "--for=condition=Ready", "node/k3s-master", "node/k3s-agent",
+             "--timeout=600s"),
         kube(checkout, "version", "--request-timeout=10s"),
+        kube(checkout, "apply", "-f", "-"),
         kube(checkout, "--namespace", "microservices", "get", "deployments,statefulsets",
              "-o", "json"),
         kube(checkout, "--namespace", "microservices", "rollout", "status",
@@ -95,6 +127,39 @@ def test_create_brings_up_both_vms_installs_the_chart_and_waits(fakes, checkout)
         kube(checkout, "--namespace", "microservices", "rollout", "status",
              "statefulset/billing-app", "--timeout=600s"),
     ]  # fmt: skip
+    [namespace] = [yaml.safe_load(e["stdin"]) for e in fakes.entries() if "apply" in e["argv"]]
+    assert namespace["metadata"] == {
+        "name": "microservices",
+        "labels": {
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+        },
+    }
+
+
+def test_create_waits_for_the_agent_to_register_before_waiting_for_ready(fakes, checkout):
+    master_only = {"items": NODES["items"][:1]}
+    fakes.on("kubectl", "get", "nodes", stdout=json.dumps(master_only), first=True, times=2)
+    result = invoke(runtime(checkout, docker=FakeDocker(), timeout=600), "create")
+
+    assert result.exit_code == 0, result.output
+    calls = [argv[2:4] for argv in fakes.calls("kubectl")[:4]]
+    assert calls == [["get", "nodes"]] * 3 + [["wait", "--for=condition=Ready"]]
+
+
+def test_an_agent_that_never_registers_is_one_line(fakes, checkout):
+    master_only = {"items": NODES["items"][:1]}
+    fakes.on("kubectl", "get", "nodes", stdout=json.dumps(master_only), first=True)
+    result = invoke(runtime(checkout, docker=FakeDocker(), timeout=0), "create")
+
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: k3s-agent did not join the cluster within 0s; see `vagrant ssh k3s-agent -c "
+        "'sudo journalctl -u k3s-agent'` and rerun ./orchestrator.sh create"
+    )
+    assert not [argv for argv in fakes.calls("kubectl") if "wait" in argv]
+    assert fakes.calls("helm") == []
 
 
 def test_create_installs_with_helm_upgrade_install_atomic_and_wait(fakes, checkout):
@@ -110,9 +175,8 @@ def test_create_installs_with_helm_upgrade_install_atomic_and_wait(fakes, checko
     assert upgrade[upgrade.index("--kubeconfig") + 1] == str(checkout / "k3s.yaml")
     override = yaml.safe_load((checkout / ".orchestrator/images.yaml").read_text())
     tag = override["image"]["tag"]
-    assert override == {
-        "image": {"registry": "docker.io", "tag": tag, "pullPolicy": "IfNotPresent"}
-    }
+    # Side-loaded only: a node that misses an image must not look for it on Docker Hub.
+    assert override == {"image": {"registry": "docker.io", "tag": tag, "pullPolicy": "Never"}}
     # The values go in on stdin: vagrant.yaml with the recorded build's image on top.
     [values] = fakes.stdin_of("helm", "upgrade")
     expected = yaml.safe_load((checkout / "values/vagrant.yaml").read_text())
@@ -227,12 +291,17 @@ def test_destroy_asks_then_removes_vms_kubeconfig_and_token(fakes, checkout):
     assert not (checkout / ".vagrant/k3s-token").exists()
 
 
+def recorded(checkout, plan=None, *, loaded=True):
+    plan = plan or ImagePlan("docker.io", "v7")
+    save_plan(Settings(root=checkout), plan, {})
+    if loaded:
+        record_loaded(Settings(root=checkout), plan)
+    return plan
+
+
 def test_deploy_passes_the_recorded_images_after_vagrant_values(fakes, checkout):
     (checkout / "k3s.yaml").write_text(KUBECONFIG)
-    (checkout / ".orchestrator").mkdir()
-    (checkout / ".orchestrator/images.yaml").write_text(
-        "image: {registry: ghcr.io/me, tag: v7, pullPolicy: IfNotPresent}\n"
-    )
+    recorded(checkout)
     result = invoke(runtime(checkout), "deploy")
 
     assert result.exit_code == 0, result.output
@@ -243,10 +312,42 @@ def test_deploy_passes_the_recorded_images_after_vagrant_values(fakes, checkout)
     assert result.output.splitlines()[-1] == "deployed movies to microservices"
     assert "statefulset/billing-app ready" in result.output
     assert [argv[0] for argv in fakes.calls("helm")] == ["version", "show", "upgrade"]
+    [values] = fakes.stdin_of("helm", "upgrade")
+    assert json.loads(values)["image"] == {
+        "registry": "docker.io", "tag": "v7", "pullPolicy": "Never"
+    }  # fmt: skip
+
+
+def test_deploy_without_built_images_refuses_in_one_line(fakes, checkout):
+    (checkout / "k3s.yaml").write_text(KUBECONFIG)
+    result = invoke(runtime(checkout), "deploy")
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: no images built or loaded: run ./orchestrator.sh build then ./orchestrator.sh "
+        "load (or build --push to a registry the nodes can reach)\n"
+    )
+    assert fakes.calls("helm") == []
+
+
+def test_deploy_of_images_built_but_not_loaded_says_load(fakes, checkout):
+    (checkout / "k3s.yaml").write_text(KUBECONFIG)
+    recorded(checkout, ImagePlan("docker.io", "v8"), loaded=False)
+    result = invoke(runtime(checkout), "deploy")
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: images v8 were built but never loaded into the nodes: run ./orchestrator.sh load\n"
+    )
+    assert fakes.calls("helm") == []
+    # pushed images need no loading: the nodes pull them
+    recorded(checkout, ImagePlan("ghcr.io/acme", "v8"), loaded=False)
+    assert invoke(runtime(checkout), "deploy").exit_code == 0
 
 
 def test_deploy_reports_a_helm_failure_in_one_line(fakes, checkout):
     (checkout / "k3s.yaml").write_text(KUBECONFIG)
+    recorded(checkout)
     fakes.on("helm", "upgrade", stderr="Error: context deadline exceeded\n", exit=1, first=True)
     result = invoke(runtime(checkout), "deploy")
 
@@ -255,6 +356,28 @@ def test_deploy_reports_a_helm_failure_in_one_line(fakes, checkout):
         "Error: helm upgrade --install movies failed: Error: context deadline exceeded; "
         "see ./orchestrator.sh status and ./orchestrator.sh logs SERVICE"
     )
+
+
+def test_create_names_every_missing_prerequisite_at_once(fakes, checkout):
+    for program in ("vagrant", "VBoxManage"):
+        fakes.remove(program)
+
+    def no_helm():
+        raise OrchestratorError("helm is not on PATH: install helm 3.17+")
+
+    rt = dataclasses.replace(without_docker(runtime(checkout)), helm=no_helm)
+    result = invoke(rt, "create")
+
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: vagrant is not installed (not on PATH): install Vagrant")
+    for part in (
+        "; VBoxManage is not installed (not on PATH): install VirtualBox",
+        "; helm is not on PATH: install helm 3.17+",
+        "; no Docker engine answers at the default socket; without it, push",
+    ):
+        assert part in line  # fmt: skip
+    assert fakes.calls() == []
 
 
 @pytest.mark.parametrize("command", ["deploy", "create"])
