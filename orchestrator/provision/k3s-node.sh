@@ -11,6 +11,7 @@
 #   NODE_IP            this node's address on the host-only network
 #   SERVER_IP          the K3s server's address
 #   KUBECONFIG_EXPORT  (server only, optional) where to copy the kubeconfig
+#   KUBECONFIG_NAMESPACE (optional) the exported kubeconfig's context namespace
 #   K3S_CONFIG_DIR     (optional) defaults to /etc/rancher/k3s
 set -euo pipefail
 
@@ -35,6 +36,9 @@ render_config() {
     server)
       printf 'advertise-address: %s\ntls-san:\n  - %s\nwrite-kubeconfig-mode: "0600"\n' \
         "$NODE_IP" "$NODE_IP"
+      # The chart exposes the gateway on a NodePort and needs no ingress controller or
+      # service load balancer: Traefik and servicelb would only take memory on the master.
+      printf 'disable:\n  - traefik\n  - servicelb\n'
       ;;
     agent)
       printf 'server: https://%s:6443\n' "$SERVER_IP"
@@ -66,9 +70,15 @@ installed_version() {
   fi
 }
 
+# The install script of the same release as the binary, not get.k3s.io's latest one
+# ("+" is %2B in the tag's URL).
+installer_url() {
+  printf 'https://raw.githubusercontent.com/k3s-io/k3s/%s/install.sh' "${K3S_VERSION//+/%2B}"
+}
+
 install_k3s() {
   echo "installing K3s ${K3S_VERSION} (${role}) on ${NODE_IP}"
-  curl -sfL https://get.k3s.io |
+  curl -sfL "$(installer_url)" |
     INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC="$role" sh -s -
 }
 
@@ -83,9 +93,11 @@ export_kubeconfig() {
     sleep 2
     waited=$((waited + 2))
   done
-  # The file names 127.0.0.1; from the host the server is at NODE_IP.
-  if sed "s#https://127.0.0.1:6443#https://${NODE_IP}:6443#" "$source" |
-    write_if_changed "$KUBECONFIG_EXPORT"; then
+  # The file names 127.0.0.1; from the host the server is at NODE_IP. With a namespace
+  # in its context, kubectl without -n shows the system.
+  if sed -e "s#https://127.0.0.1:6443#https://${NODE_IP}:6443#" \
+    -e "s#^\(    cluster: default\)\$#\1\n    namespace: ${KUBECONFIG_NAMESPACE:-default}#" \
+    "$source" | write_if_changed "$KUBECONFIG_EXPORT"; then
     echo "kubeconfig exported to ${KUBECONFIG_EXPORT}"
   fi
 }

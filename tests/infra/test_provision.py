@@ -9,6 +9,7 @@ import subprocess
 import textwrap
 
 import pytest
+import yaml
 
 from tests.support.tools import REPO, venv_tool
 
@@ -24,7 +25,10 @@ INSTALLER = textwrap.dedent(
     printf '#!/bin/sh\\necho "k3s version %s (0123abcd)"\\n' "$INSTALL_K3S_VERSION" > "$k3s"
     chmod +x "$k3s"
     server="server: https://127.0.0.1:6443"
-    printf 'clusters:\\n- cluster:\\n    %s\\n' "$server" > "$K3S_CONFIG_DIR/k3s.yaml"
+    out="$K3S_CONFIG_DIR/k3s.yaml"
+    printf 'clusters:\\n- cluster:\\n    %s\\n  name: default\\n' "$server" > "$out"
+    printf 'contexts:\\n- context:\\n    cluster: default\\n    user: default\\n' >> "$out"
+    printf '  name: default\\n' >> "$out"
     """
 )
 
@@ -53,7 +57,12 @@ def node(tmp_path):
     addresses = ("2: eth0    inet 10.0.2.15/24 scope global eth0",
                  "3: eth1    inet 192.168.56.10/24 scope global eth1")  # fmt: skip
     stub(bin_dir, "ip", "".join(f"echo '{line}'\n" for line in addresses))
-    stub(bin_dir, "curl", f'cat "{tmp_path / "installer.sh"}"\n')
+    # curl records the URL it was asked for, then "downloads" the installer.
+    stub(
+        bin_dir,
+        "curl",
+        f'echo "$@" >> "{tmp_path / "curl.log"}"\ncat "{tmp_path / "installer.sh"}"\n',
+    )
     env = {
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "STUB_BIN": str(bin_dir),
@@ -64,6 +73,7 @@ def node(tmp_path):
         "NODE_IP": "192.168.56.10",
         "SERVER_IP": "192.168.56.10",
         "KUBECONFIG_EXPORT": str(tmp_path / "k3s.yaml"),
+        "KUBECONFIG_NAMESPACE": "microservices",
     }
     return tmp_path, env
 
@@ -93,8 +103,22 @@ def test_first_run_installs_configures_and_exports_the_kubeconfig(node):
         "node-ip: 192.168.56.10\nflannel-iface: eth1\ntoken: t0ken\n"
         "advertise-address: 192.168.56.10\ntls-san:\n  - 192.168.56.10\n"
         'write-kubeconfig-mode: "0600"\n'
+        "disable:\n  - traefik\n  - servicelb\n"
     )
-    assert "server: https://192.168.56.10:6443" in (folder / "k3s.yaml").read_text()
+    exported = yaml.safe_load((folder / "k3s.yaml").read_text())
+    assert exported["clusters"][0]["cluster"]["server"] == "https://192.168.56.10:6443"
+    # kubectl typed without -n, as the audit types it, shows the system
+    assert exported["contexts"][0]["context"] == {
+        "cluster": "default", "namespace": "microservices", "user": "default"
+    }  # fmt: skip
+
+
+def test_the_installer_is_the_one_of_the_pinned_release(node):
+    folder, env = node
+    assert provision(env).returncode == 0
+    assert (folder / "curl.log").read_text().split() == [
+        "-sfL", "https://raw.githubusercontent.com/k3s-io/k3s/v1.33.3%2Bk3s1/install.sh"
+    ]  # fmt: skip
 
 
 def test_a_second_run_changes_nothing(node):

@@ -76,3 +76,11 @@ def test_the_contract_names_addresses_and_pinned_k3s():
     assert "config.vm.box = BOX" in VAGRANTFILE
     assert re.search(r'BOX = "bento/ubuntu-24\.04"', VAGRANTFILE)
     assert '"KUBECONFIG_EXPORT" => "/vagrant/k3s.yaml"' in VAGRANTFILE
+    assert f'"KUBECONFIG_NAMESPACE" => "{contract.NAMESPACE}"' in VAGRANTFILE
+
+
+def test_virtualbox_names_are_unique_per_checkout():
+    # A VM named plain k3s-master (another checkout, an old cluster) would clash.
+    assert re.search(r"^\s*vb\.name = node\[:name\]$", VAGRANTFILE, re.M) is None
+    assert 'vb.name = "movies-#{node[:name]}-#{CHECKOUT_ID}"' in VAGRANTFILE
+    assert "CHECKOUT_ID = Digest::SHA256.hexdigest(__dir__)[0, 8]" in VAGRANTFILE
