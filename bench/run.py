@@ -86,9 +86,9 @@ def _direct_inventory(stack: Stack) -> ServiceProcess:
     """A second inventory on the same database, for the requests straight to inventory.
 
     The gateway keeps its keep-alive connections to its inventory open between rounds, and
-    idle connections cost waitress CPU on every wake-up of its loop: after the gateway had
-    used it, an inventory served 1,218-1,419 instead of 1,708 req/s direct (640 -> 780-900 µs
-    CPU per request). A twin that only wrk talks to keeps the comparison honest."""
+    idle connections cost waitress CPU on every wake-up of its loop, so an inventory the
+    gateway has used serves fewer requests straight from wrk than a fresh one. A twin that
+    only wrk talks to keeps the comparison honest."""
     twin = ServiceProcess("inventory", dict(stack.inventory.env), stack.workdir / "direct.log")
     return twin.start(wait_for="/readyz")
 

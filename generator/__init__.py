@@ -1,1 +1,1 @@
-"""The operator's side of movies: cdk8s constructs that synthesize the Helm chart, and the CLI."""
+"""The chart synthesizer: cdk8s constructs that synthesize the Helm chart and its values files."""

@@ -188,8 +188,8 @@ class ConnectionPool:
 
 def _connect(s: DbSettings) -> pg8000.native.Connection:
     # pg8000 leaves Nagle's algorithm on: a statement larger than its write buffer leaves in
-    # two segments and the second waits for the server's delayed ACK (~40 ms). Billing's
-    # 500-row INSERT took 50 ms a batch that way, 7 ms with TCP_NODELAY.
+    # two segments and the second waits for the server's delayed ACK, which would stall every
+    # large statement (billing's batched INSERT above all) by tens of milliseconds.
     sock = socket.create_connection((s.host, s.port), s.timeout_seconds)
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
