@@ -82,7 +82,7 @@ class Scenario:
         return f"movie {created['id']} created, found, updated and deleted"
 
     def order(self, items: int) -> str:
-        # Numeric strings, as the audit sends them.
+        # Numeric strings: the API accepts them as well as numbers.
         body = {"user_id": str(self.user_id), "number_of_items": str(items), "total_amount": "20"}
         expect(call(self.base, "POST", "/api/billing", body))
         return f"user {self.user_id}: {items} item(s) accepted"

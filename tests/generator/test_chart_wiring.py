@@ -212,7 +212,7 @@ def test_every_host_in_the_configmap_is_a_service_of_the_chart(env):
     assert url.port in ports
 
 
-def test_the_contract_objects_of_design_md():
+def test_the_contract_objects_are_all_there():
     docs = rendered("vagrant")
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
     for kind, name in [

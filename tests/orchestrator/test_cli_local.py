@@ -144,7 +144,7 @@ def test_each_setting_has_its_local_variable(tmp_path):
         LocalConfig.from_env({"LOCAL_GATEWAY_PORT": "abc"}, tmp_path)
 
 
-def test_the_services_get_the_design_environment():
+def test_the_services_get_the_contract_environment():
     procs = {proc.name: proc for proc in services(LocalConfig())}
     gateway, inventory, billing = procs["gateway"], procs["inventory"], procs["billing"]
     assert (gateway.port, inventory.port, billing.port) == (3000, 8080, 8081)
