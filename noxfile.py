@@ -74,7 +74,7 @@ def chart(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def e2e(session: nox.Session) -> None:
-    """The audit scenario on the two-node Vagrant cluster (created when not up).
+    """The end-to-end scenario on the two-node Vagrant cluster (created when not up).
     Needs Vagrant, VirtualBox and a Docker engine; CI cannot run it."""
     for program in ("vagrant", "VBoxManage"):
         if shutil.which(program) is None:

@@ -97,7 +97,7 @@ def fetch_kubeconfig(settings: Settings) -> Path:
 
 def with_namespace(kubeconfig: str, namespace: str) -> str:
     """The kubeconfig with `namespace` as every context's namespace, so that kubectl typed
-    without -n (as the audit types it) shows the system."""
+    without -n shows the system."""
     config = yaml.safe_load(kubeconfig) or {}
     for context in config.get("contexts") or []:
         context.setdefault("context", {})["namespace"] = namespace

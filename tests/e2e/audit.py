@@ -110,7 +110,7 @@ class Scenario:
         raise AssertionError(f"{count} of 2 orders of user {self.user_id} after the wait")
 
     def billing_sql(self, sql: str) -> str:
-        # A plain psql, as the auditor types it inside the pod: PGUSER and PGDATABASE
+        # A plain psql, as a person types it inside the pod: PGUSER and PGDATABASE
         # are the chart's user and database.
         return self.kubectl.run("exec", "billing-db-0", "--", "psql", "-At", "-c", sql).strip()
 

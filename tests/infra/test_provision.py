@@ -107,7 +107,7 @@ def test_first_run_installs_configures_and_exports_the_kubeconfig(node):
     )
     exported = yaml.safe_load((folder / "k3s.yaml").read_text())
     assert exported["clusters"][0]["cluster"]["server"] == "https://192.168.56.10:6443"
-    # kubectl typed without -n, as the audit types it, shows the system
+    # kubectl typed without -n shows the system
     assert exported["contexts"][0]["context"] == {
         "cluster": "default", "namespace": "microservices", "user": "default"
     }  # fmt: skip

@@ -112,7 +112,7 @@ def test_create_brings_up_both_vms_installs_the_chart_and_waits(fakes, checkout)
     ]  # fmt: skip
     exported = yaml.safe_load((checkout / "k3s.yaml").read_text())
     assert exported["clusters"][0]["cluster"]["server"] == "https://192.168.56.10:6443"
-    # kubectl typed without -n, as the audit types it, shows the system
+    # kubectl typed without -n shows the system
     assert exported["contexts"][0]["context"]["namespace"] == "microservices"
     assert fakes.calls("kubectl") == [
         kube(checkout, "get", "nodes", "-o", "json"),

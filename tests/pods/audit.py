@@ -35,7 +35,7 @@ def call(method: str, path: str, body: Any = None, timeout: float = 10.0) -> Ans
 
 
 def order(user_id: int) -> Answer:
-    # Numeric strings, as the audit sends them.
+    # Numeric strings: the API accepts them as well as numbers.
     return call(
         "POST",
         "/api/billing",
