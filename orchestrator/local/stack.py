@@ -47,9 +47,15 @@ class Stack:
         )
 
     def start(self) -> Stack:
-        self.inventory.start(wait_for="/readyz")
-        self.billing.start(wait_for="/readyz")
-        self.gateway.start(wait_for="/readyz")
+        """All three, ready. A start that fails tears the stack down before raising, so that
+        no process, database or queue of this run is left behind."""
+        try:
+            self.inventory.start(wait_for="/readyz")
+            self.billing.start(wait_for="/readyz")
+            self.gateway.start(wait_for="/readyz")
+        except BaseException:
+            self.destroy()
+            raise
         return self
 
     def stop(self) -> None:
