@@ -10,6 +10,16 @@ import pytest
 from orchestrator.local.backends import Database, QueueName, check_reachable, unique
 from orchestrator.local.stack import Stack
 
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/services needs the real servers: `-m "not integration"`
+    leaves it out of a run that collects more than this folder."""
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(pytest.mark.integration)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _real_servers() -> None:
