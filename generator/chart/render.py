@@ -1,37 +1,54 @@
 """From synthesized objects to Helm template text.
 
-jsii checks types: a field typed as a number rejects ``{{ .Values.x }}``, and an object
-field rejects a ``toYaml`` block. So the constructs put stand-ins there (a sentinel number,
-a plain-word token, or an extra key that stands for whole lines), and ``expand`` swaps each
-one for its template expression after the YAML is written. The tokens are plain words and
-the writer never folds lines, so no stand-in is ever quoted or split.
+jsii checks types: a number field rejects ``{{ .Values.x }}`` and an object field rejects a
+``toYaml`` block. So the constructs put a *stand-in* there, and ``Helm.expand`` swaps every
+stand-in for its template text once the YAML is written. That is the whole mechanism:
+
+- each stand-in is entry ``i`` of one table and is written in one of three spellings, chosen
+  by the type jsii expects: the word ``hlm<i>x`` (a string), the number ``900000000 + i`` (an
+  integer far above any port, size or count here) or a key ``hlm<i>x`` holding nothing (an
+  object's extra lines, whose first ``key:`` line says where they sort);
+- the YAML writer never quotes a plain word or a number and never folds a line, so one
+  pattern, ``STAND_IN``, finds all three in the written text;
+- ``expand`` replaces each with its text (lines re-indented to where their key stood), and
+  raises where one cannot be replaced (a line stand-in that opens a list item, say) rather
+  than let it reach the chart.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
-_NUMBER_BASE = 900_000_000  # far above any real port, size or count in this chart
+_NUMBER_BASE = 900_000_000
+# A word stand-in, a number stand-in, or a line stand-in as the writer spells it (`key: key`).
+STAND_IN = re.compile(r"\bhlm(\d{5})x\b|\b9(\d{8})\b")
+_LINE = re.compile(r"^( *)hlm(\d{5})x: hlm\2x$", flags=re.M)
+_NINDENT = re.compile(r"NINDENT(?:\+(\d+))?")
+_FIRST_KEY = re.compile(r"^([A-Za-z][\w.-]*):", flags=re.M)
+
+Kind = Literal["text", "number", "lines"]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: Kind
+    template: str
 
 
 class Helm:
-    """Hands out stand-ins for template expressions and swaps them back afterwards."""
+    """Hands out stand-ins for template text and swaps them back afterwards."""
 
     def __init__(self) -> None:
-        self._words: dict[str, str] = {}
-        self._numbers: dict[str, str] = {}
-        self._lines: dict[str, str] = {}
+        self._table: list[_Entry] = []
 
     def text(self, expression: str) -> str:
         """A string stand-in for ``{{ expression }}``."""
-        token = f"hlmtok{len(self._words):05d}x"
-        self._words[token] = "{{ " + expression + " }}"
-        return token
+        return f"hlm{self._add('text', '{{ ' + expression + ' }}'):05d}x"
 
     def value(self, path: str) -> str:
         """A string stand-in for the quoted value at ``.Values.<path>``."""
@@ -39,29 +56,48 @@ class Helm:
 
     def number(self, path: str) -> int:
         """A number stand-in for the unquoted value at ``.Values.<path>``."""
-        sentinel = _NUMBER_BASE + len(self._numbers)
-        self._numbers[str(sentinel)] = "{{ .Values." + path + " }}"
-        return sentinel
+        return _NUMBER_BASE + self._add("number", "{{ .Values." + path + " }}")
 
     def lines(self, template: str) -> str:
-        """A key stand-in for whole lines; ``NINDENT`` (``NINDENT+n``) becomes the nested indent."""
-        token = f"hlmline{len(self._lines):05d}x"
-        self._lines[token] = template
-        return token
+        """A key stand-in for whole lines of ``template``, whose ``NINDENT`` (``NINDENT+n``)
+        becomes the indent of a block nested under the key's position (plus n)."""
+        return f"hlm{self._add('lines', template):05d}x"
+
+    def key_of(self, key: str) -> str:
+        """The key a mapping key stands for: a line stand-in's first ``key:``, else itself."""
+        entry = self._lookup(key)
+        if entry is None or entry.kind != "lines":
+            return key
+        found = _FIRST_KEY.search(entry.template)
+        return found.group(1) if found else key
 
     def expand(self, text: str) -> str:
-        text = re.sub(r"^( *)(hlmline\d{5}x): hlmline\d{5}x$", self._expand_line, text, flags=re.M)
-        text = re.sub(r"\bhlmtok\d{5}x\b", lambda m: self._words[m.group(0)], text)
-        return re.sub(r"\b9\d{8}\b", lambda m: self._numbers.get(m.group(0), m.group(0)), text)
+        return STAND_IN.sub(self._expand_inline, _LINE.sub(self._expand_lines, text))
 
-    def _expand_line(self, match: re.Match[str]) -> str:
-        indent = match.group(1)
-        template = re.sub(
-            r"NINDENT(?:\+(\d+))?",
-            lambda m: str(len(indent) + 2 + int(m.group(1) or 0)),
-            self._lines[match.group(2)],
-        )
-        return "\n".join(indent + line for line in template.splitlines())
+    def _add(self, kind: Kind, template: str) -> int:
+        self._table.append(_Entry(kind, template))
+        return len(self._table) - 1
+
+    def _lookup(self, spelled: str) -> _Entry | None:
+        match = STAND_IN.fullmatch(spelled)
+        if match is None:
+            return None
+        index = int(match.group(1) or match.group(2))
+        return self._table[index] if index < len(self._table) else None
+
+    def _expand_lines(self, match: re.Match[str]) -> str:
+        indent, entry = match.group(1), self._table[int(match.group(2))]
+        nested = len(indent) + 2
+        body = _NINDENT.sub(lambda m: str(nested + int(m.group(1) or 0)), entry.template)
+        return "\n".join(indent + line for line in body.splitlines())
+
+    def _expand_inline(self, match: re.Match[str]) -> str:
+        entry = self._lookup(match.group(0))
+        if match.group(2) and (entry is None or entry.kind != "number"):
+            return match.group(0)  # a real number that only looks like a stand-in
+        if entry is None or entry.kind != ("text" if match.group(1) else "number"):
+            raise ValueError(f"stand-in {match.group(0)} cannot be expanded where it stands")
+        return entry.template
 
 
 @dataclass(frozen=True)
@@ -105,6 +141,7 @@ class Templates:
             manifest = api_object.to_json()
             for insert in inserts:
                 _target(manifest, insert.at)[self.helm.lines(insert.template)] = None
+            manifest = in_written_order(manifest, self.helm.key_of)
             self.files.setdefault(file, []).append(Entry(manifest, when, prelude))
         self.pending.clear()
         return self.files
@@ -137,8 +174,8 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _represent_none_key(dumper: _Dumper, data: dict[str, Any]) -> yaml.MappingNode:
-    # Insert keys carry None; write them as `token: token` so the line pattern is fixed.
-    items = [(k, k if v is None and k.startswith("hlmline") else v) for k, v in data.items()]
+    # Line stand-ins carry None; written as `key: key`, each is a line of its own to find.
+    items = [(k, k if v is None and STAND_IN.fullmatch(k) else v) for k, v in data.items()]
     return dumper.represent_mapping("tag:yaml.org,2002:map", items)
 
 
@@ -152,3 +189,47 @@ def dump(manifest: Mapping[str, Any]) -> str:
 def documents(text: str) -> Iterator[dict[str, Any]]:
     """The non-empty YAML documents of rendered output."""
     yield from (doc for doc in yaml.safe_load_all(text) if doc)
+
+
+# Keys in the order people write them; the rest keep their place between the two lists
+# (alphabetical, as the synthesizer emits them). A pod spec has its own order.
+_WRITTEN_FIRST = (
+    "apiVersion", "kind", "metadata", "name", "namespace", "labels", "annotations", "type",
+    "scaleTargetRef", "minReplicas", "maxReplicas", "replicas", "serviceName",
+    "podManagementPolicy", "strategy", "selector", "podSelector", "policyTypes", "image",
+    "imagePullPolicy", "command", "args", "path", "port", "containerPort", "ports", "env",
+    "httpGet", "exec", "tcpSocket",
+)  # fmt: skip
+_WRITTEN_LAST = (
+    "initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold",
+    "resources", "livenessProbe", "readinessProbe", "securityContext", "volumeMounts",
+    "template", "volumeClaimTemplates",
+)  # fmt: skip
+_POD_FIRST = (
+    "automountServiceAccountToken", "enableServiceLinks", "securityContext",
+    "initContainers", "containers", "volumes",
+)  # fmt: skip
+_POD_LAST = ("nodeSelector", "affinity")
+
+
+def _rank(first: Sequence[str], last: Sequence[str]) -> Callable[[str], tuple[int, str]]:
+    order = {key: i for i, key in enumerate(first)}
+    order.update({key: len(first) + 1 + i for i, key in enumerate(last)})
+    middle = len(first)
+    return lambda key: (order.get(key, middle), key if key not in order else "")
+
+
+_OBJECT_RANK = _rank(_WRITTEN_FIRST, _WRITTEN_LAST)
+_POD_RANK = _rank(_POD_FIRST, _POD_LAST)
+
+
+def in_written_order(node: Any, key_of: Callable[[str], str] = str) -> Any:
+    """``node`` with every mapping's keys in the order people write them (``key_of`` names
+    the key a line stand-in stands for)."""
+    if isinstance(node, list):
+        return [in_written_order(item, key_of) for item in node]
+    if not isinstance(node, dict):
+        return node
+    rank = _POD_RANK if "containers" in node else _OBJECT_RANK
+    keys = sorted(node, key=lambda key: rank(key_of(key)))
+    return {key: in_written_order(node[key], key_of) for key in keys}

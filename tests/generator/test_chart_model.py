@@ -10,7 +10,6 @@ import yaml
 
 from generator.chart.environments import ENVIRONMENTS, override
 from generator.chart.model import Values
-from generator.chart.render import Helm
 from tests.generator.chart_support import CHART, ROOT
 
 
@@ -91,15 +90,3 @@ def test_override_refuses_an_unknown_key():
     with pytest.raises(TypeError):
         override(Values(), {"gateway.replica": 2})
     assert override(Values(), {"gateway.replicas": 4}).gateway.replicas == 4
-
-
-def test_stand_ins_become_unquoted_template_expressions():
-    helm = Helm()
-    word, number = helm.value("a.b"), helm.number("c.d")
-    line = helm.lines("x: {{ 1 }}\ny: NINDENT")
-    text = yaml.safe_dump({"spec": {"s": word, "n": number, line: None}}, sort_keys=False)
-    text = text.replace(f"{line}: null", f"{line}: {line}")
-    expanded = helm.expand(text)
-    assert "s: {{ .Values.a.b | quote }}" in expanded
-    assert "n: {{ .Values.c.d }}" in expanded
-    assert "  x: {{ 1 }}\n  y: 4" in expanded
