@@ -38,14 +38,14 @@ class AppImage:
 @dataclass(frozen=True)
 class InfraImage:
     repository: str = doc("", "Image repository, with its registry when not Docker Hub")
-    tag: str = doc("", "Image tag")
+    tag: str = doc("", "Tag of the image")
     pullPolicy: PullPolicy = doc("IfNotPresent", "Pull policy of this image")
 
 
 @dataclass(frozen=True)
 class Quantities:
-    cpu: str = doc("100m", "CPU")
-    memory: str = doc("128Mi", "Memory")
+    cpu: str = doc("100m", "CPU in cores or millicores (500m is half a core)")
+    memory: str = doc("128Mi", "Memory with a binary unit (Mi, Gi)")
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,10 @@ def resources(req_cpu: str, req_mem: str, lim_cpu: str, lim_mem: str) -> Resourc
 
 @dataclass(frozen=True)
 class Probe:
-    initialDelaySeconds: int = doc(5, "Seconds before the first check", minimum=0)
-    periodSeconds: int = doc(10, "Seconds between checks", minimum=1)
-    timeoutSeconds: int = doc(3, "Seconds before a check counts as failed", minimum=1)
-    failureThreshold: int = doc(3, "Failed checks in a row before acting", minimum=1)
+    initialDelaySeconds: int = doc(5, "Seconds after the start before the first check", minimum=0)
+    periodSeconds: int = doc(10, "Seconds from one check to the next", minimum=1)
+    timeoutSeconds: int = doc(3, "Seconds a check may take before it counts as failed", minimum=1)
+    failureThreshold: int = doc(3, "Failed checks in a row that trigger the action", minimum=1)
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Autoscaling:
     enabled: bool = doc(True, "Create a HorizontalPodAutoscaler (replicas is then ignored)")
     minReplicas: int = doc(1, "Fewest replicas the HPA keeps", minimum=1)
     maxReplicas: int = doc(3, "Most replicas the HPA makes", minimum=1)
-    targetCPUUtilizationPercentage: int = doc(60, "Average CPU, % of requests", minimum=1)
+    targetCPUUtilizationPercentage: int = doc(60, "Average CPU to aim at, % of request", minimum=1)
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class Security:
 @dataclass(frozen=True)
 class GatewayService:
     type: ServiceType = doc("NodePort", "Service type; NodePort exposes nodePort on every node")
-    port: int = doc(contract.GATEWAY.port, "Service port", minimum=1)
+    port: int = doc(contract.GATEWAY.port, "Port the Service answers on", minimum=1)
     nodePort: int = doc(
         contract.GATEWAY_NODE_PORT, "Node port when type is NodePort", minimum=30000
     )
@@ -118,7 +118,7 @@ class GatewayService:
 
 @dataclass(frozen=True)
 class ClusterService:
-    port: int = doc(contract.INVENTORY.port, "Service port", minimum=1)
+    port: int = doc(contract.INVENTORY.port, "Port the Service answers on", minimum=1)
 
 
 @dataclass(frozen=True)
@@ -129,11 +129,11 @@ class App:
     containerPort: int = doc(
         contract.INVENTORY.port, "Port the process listens on (env PORT)", minimum=1
     )
-    replicas: int = doc(1, "Replicas when autoscaling is off", minimum=0)
-    resources: Resources = part(partial(resources, "50m", "96Mi", "500m", "256Mi"), "Resources")
+    replicas: int = doc(1, "Replicas to run when autoscaling is off", minimum=0)
+    resources: Resources = part(partial(resources, "50m", "96Mi", "500m", "256Mi"), "CPU and RAM")
     probes: Probes = part(Probes, "Probe timings (/healthz liveness, /readyz readiness)")
     autoscaling: Autoscaling = part(Autoscaling, "HorizontalPodAutoscaler on CPU")
-    pdb: Pdb = part(Pdb, "PodDisruptionBudget")
+    pdb: Pdb = part(Pdb, "PodDisruptionBudget that bounds voluntary evictions")
     podAntiAffinityPreset: AntiAffinity = doc("", "Spread replicas over nodes: soft or hard")
     nodeSelector: dict[str, str] = doc({}, "Node labels the pods must match")
     securityContext: Security = part(Security, "Pod and container security settings")
@@ -172,8 +172,8 @@ class Persistence:
 
 @dataclass(frozen=True)
 class DbAuth:
-    database: str = doc("", "Database name")
-    username: str = doc("", "Database user")
+    database: str = doc("", "Name of the app's database")
+    username: str = doc("", "User the app connects as")
     password: str = doc("", "Password; empty: generated at install and kept on upgrade")
 
 
@@ -187,7 +187,7 @@ class Database:
     service: ClusterService = part(
         partial(ClusterService, contract.INVENTORY_DB.port), "Headless Service port"
     )
-    resources: Resources = part(partial(resources, "100m", "256Mi", "1", "512Mi"), "Resources")
+    resources: Resources = part(partial(resources, "100m", "256Mi", "1", "512Mi"), "CPU and RAM")
     probes: StartupProbes = part(
         partial(stateful_probes, Probe(0, 20, 5, 6), Probe(0, 10, 5, 3)),
         "Probe timings (pg_isready); startup covers a first initdb on a slow disk",
@@ -220,7 +220,7 @@ class RabbitAuth:
 
 @dataclass(frozen=True)
 class RabbitService:
-    amqpPort: int = doc(contract.RABBITMQ.port, "AMQP port", minimum=1)
+    amqpPort: int = doc(contract.RABBITMQ.port, "Port the apps connect to over AMQP", minimum=1)
     managementPort: int = doc(
         contract.RABBITMQ_MANAGEMENT_PORT, "Management UI and HTTP API port", minimum=1
     )
@@ -228,14 +228,14 @@ class RabbitService:
 
 @dataclass(frozen=True)
 class RabbitMq:
-    image: InfraImage = part(partial(InfraImage, "rabbitmq", "4.1-management"), "Image")
+    image: InfraImage = part(partial(InfraImage, "rabbitmq", "4.1-management"), "RabbitMQ image")
     auth: RabbitAuth = part(RabbitAuth, "Credentials (stored in the Secret rabbitmq-secrets)")
     vhost: str = doc("/", "Virtual host the apps use")
     queue: str = doc(contract.BILLING_QUEUE, "Durable queue from the gateway to billing")
     nodeName: str = doc("rabbit@localhost", "Fixed Erlang node name, so data survives new pods")
     persistence: Persistence = part(partial(Persistence, "1Gi"), "Data volume (a PVC)")
-    service: RabbitService = part(RabbitService, "Service ports")
-    resources: Resources = part(partial(resources, "100m", "256Mi", "1", "512Mi"), "Resources")
+    service: RabbitService = part(RabbitService, "Ports of the rabbitmq Service")
+    resources: Resources = part(partial(resources, "100m", "256Mi", "1", "512Mi"), "CPU and RAM")
     probes: StartupProbes = part(
         partial(stateful_probes, Probe(0, 30, 10, 6), Probe(0, 10, 5, 3)),
         "Probe timings (TCP: liveness on the management port, readiness on AMQP)",
@@ -275,7 +275,7 @@ class ServiceMonitor:
     enabled: bool = doc(
         False, "Create a ServiceMonitor when the cluster has the Prometheus Operator CRDs"
     )
-    interval: str = doc("30s", "Scrape interval")
+    interval: str = doc("30s", "How often Prometheus scrapes each app")
     labels: dict[str, str] = doc(
         {"release": "kube-prometheus-stack"},
         "Labels Prometheus selects ServiceMonitors by (kube-prometheus-stack: its release name)",
@@ -307,5 +307,5 @@ class Values:
     rabbitmq: RabbitMq = part(RabbitMq, "rabbitmq: the broker between gateway and billing")
     existingSecrets: ExistingSecrets = part(ExistingSecrets, "Secrets made outside the chart")
     ingress: Ingress = part(Ingress, "Ingress to the gateway")
-    networkPolicy: NetworkPolicy = part(NetworkPolicy, "NetworkPolicies")
+    networkPolicy: NetworkPolicy = part(NetworkPolicy, "NetworkPolicies around the release's pods")
     metrics: Metrics = part(Metrics, "Prometheus and Grafana integration")

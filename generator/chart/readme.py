@@ -12,7 +12,7 @@ from generator.chart.environments import ENVIRONMENTS
 from generator.chart.model import Values
 from generator.chart.render import Entry
 from generator.chart.schema import type_schema
-from generator.chart.values_file import scalar
+from generator.chart.values_file import scalar, sentence
 
 
 def objects(v: Values) -> dict[str, str]:
@@ -186,7 +186,7 @@ def _rows(obj: Any, prefix: str) -> Iterator[str]:
             yield from _rows(value, f"{prefix}{field.name}.")
         else:
             kind = _kind(type_schema(hints[field.name]))
-            cells = [f"`{prefix}{field.name}`", kind, f"`{scalar(value)}`", field.metadata["doc"]]
+            cells = [f"`{prefix}{field.name}`", kind, f"`{scalar(value)}`", sentence(field)]
             yield "| " + " | ".join(cells) + " |"
 
 

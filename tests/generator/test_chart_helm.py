@@ -30,6 +30,10 @@ def test_helm_lint_strict_fails_on_a_broken_values_file(tmp_path):
         (("--set", "gateway.autoscaling.enabled=maybe"), ["enabled", "boolean"]),
         (("--set", "inventoryDb.persistence.size=5"), ["size", "string"]),
         (("--set", "gateway.service.type=Public"), ["type"]),
+        # Inside shapes the schema states once under $defs and references.
+        (("--set-string", "billing.probes.liveness.periodSeconds=soon"), ["periodSeconds"]),
+        (("--set", "rabbitmq.resources.limits.cpu=1"), ["cpu", "string"]),
+        (("--set", "billingDb.securityContext.runAsUser=0"), ["runAsUser", "minimum"]),
     ],
 )
 def test_schema_rejects_a_wrong_type_with_a_clear_message(setting, words):
@@ -39,7 +43,9 @@ def test_schema_rejects_a_wrong_type_with_a_clear_message(setting, words):
         assert word in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("key", ["gateway.replica", "bogus", "rabbitmq.auth.pass"])
+@pytest.mark.parametrize(
+    "key", ["gateway.replica", "bogus", "rabbitmq.auth.pass", "inventoryDb.persistence.sizeGi"]
+)
 def test_schema_rejects_an_unknown_key(key):
     result = template("vagrant", "--set", f"{key}=1")
     assert result.returncode != 0

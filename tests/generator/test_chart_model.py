@@ -30,6 +30,21 @@ def test_values_yaml_holds_every_default_with_its_description():
         assert f"## @param {key} " in text, key
 
 
+def test_values_yaml_has_a_section_per_top_level_group_and_a_sentence_per_value():
+    lines = (CHART / "values.yaml").read_text().splitlines()
+    sections = [line.split()[2] for line in lines if "@section" in line]
+    assert sections == [field.name for field in dataclasses.fields(Values)]
+    assert all(line.startswith("## @section") for line in lines if "@section" in line)
+    described = [
+        line.split(maxsplit=3)[3] for line in lines if line.lstrip().startswith("## @param")
+    ]
+    assert len(described) == len(list(_leaves(Values())))
+    for text in described:
+        assert text.endswith("."), text
+        assert not text[0].islower(), text
+        assert len(text.split()) >= 3, f"too terse for a sentence: {text}"
+
+
 def test_the_readme_table_has_a_row_per_value():
     readme = (CHART / "README.md").read_text()
     for key, default in _leaves(Values()):
@@ -39,8 +54,11 @@ def test_the_readme_table_has_a_row_per_value():
 
 def test_the_schema_closes_every_object():
     schema = json.loads((CHART / "values.schema.json").read_text())
+    definitions = schema["$defs"]
 
     def walk(node, path):
+        if "$ref" in node:
+            assert node["$ref"].removeprefix("#/$defs/") in definitions, path
         if node.get("type") == "object" and "properties" in node:
             assert node["additionalProperties"] is False, path
             for key, child in node["properties"].items():
@@ -48,6 +66,18 @@ def test_the_schema_closes_every_object():
                 walk(child, f"{path}.{key}")
 
     walk(schema, "")
+    for name, definition in definitions.items():
+        walk(definition, f"$defs.{name}")
+
+
+def test_the_schema_states_each_repeated_shape_once():
+    text = (CHART / "values.schema.json").read_text()
+    schema = json.loads(text)
+    for shape in ("Probe", "Resources", "Security", "AppImage", "InfraImage", "Persistence"):
+        assert shape in schema["$defs"], shape
+    assert text.count('"periodSeconds"') == 2  # the Probe definition: its property, required
+    liveness = schema["$defs"]["Probes"]["properties"]["liveness"]
+    assert liveness["$ref"] == "#/$defs/Probe"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS, ids=lambda e: e.name)
