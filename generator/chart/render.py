@@ -197,8 +197,8 @@ _WRITTEN_FIRST = (
     "apiVersion", "kind", "metadata", "name", "namespace", "labels", "annotations", "type",
     "scaleTargetRef", "minReplicas", "maxReplicas", "replicas", "serviceName",
     "podManagementPolicy", "strategy", "selector", "podSelector", "policyTypes", "image",
-    "imagePullPolicy", "command", "args", "path", "port", "containerPort", "ports", "env",
-    "httpGet", "exec", "tcpSocket",
+    "imagePullPolicy", "command", "args", "path", "pathType", "port", "containerPort", "from",
+    "ports", "env", "httpGet", "exec", "tcpSocket",
 )  # fmt: skip
 _WRITTEN_LAST = (
     "initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold",
