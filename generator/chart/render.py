@@ -202,8 +202,8 @@ _WRITTEN_FIRST = (
 )  # fmt: skip
 _WRITTEN_LAST = (
     "initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold",
-    "resources", "livenessProbe", "readinessProbe", "securityContext", "volumeMounts",
-    "template", "volumeClaimTemplates",
+    "resources", "startupProbe", "livenessProbe", "readinessProbe", "securityContext",
+    "volumeMounts", "template", "volumeClaimTemplates",
 )  # fmt: skip
 _POD_FIRST = (
     "automountServiceAccountToken", "enableServiceLinks", "securityContext",
