@@ -4,6 +4,7 @@ inventory, order intake over a recording publisher, probes, metrics and the Open
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from falcon import testing
@@ -188,3 +189,14 @@ def test_the_openapi_document_describes_the_routes_served(client):
 @pytest.mark.parametrize(("method", "path"), [("PATCH", "/api/movies"), ("GET", "/api/billing")])
 def test_an_unsupported_method_is_405(client, method, path):
     assert_error(client.simulate_request(method, path), 405)
+
+
+def test_the_docs_page_and_every_asset_it_links_are_served_here(client):
+    page = client.simulate_get("/api/docs")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    links = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert links
+    for link in links:
+        assert client.simulate_get(link).status_code == 200, link
+    assert_error(client.simulate_get("/api/docs/assets/missing.js"), 404)
