@@ -17,7 +17,7 @@ from falcon import testing
 from services.gateway.upstream import UpstreamResponse
 from services.inventory.app import InventoryDeps
 from services.inventory.app import create_app as create_inventory
-from services.inventory.storage import Movie
+from services.inventory.storage import JsonPage, Movie
 
 
 class Failing:
@@ -35,14 +35,22 @@ class MemoryMovieStore(Failing):
         self.movies: dict[int, Movie] = {}
         self._next_id = 1
 
-    def list(self, title_contains: str | None = None) -> list[Movie]:
+    def page_json(self, *, after: int, limit: int, title_contains: str | None = None) -> JsonPage:
         self._check()
         needle = (title_contains or "").lower()
-        return [m for _, m in sorted(self.movies.items()) if needle in m.title.lower()]
+        matching = [
+            movie
+            for _, movie in sorted(self.movies.items())
+            if movie.id > after and needle in movie.title.lower()
+        ]
+        page = matching[:limit]
+        objects = ",".join(json.dumps(movie.to_dict()) for movie in page)
+        return JsonPage(objects, len(page), page[-1].id if page else None, len(matching) > limit)
 
-    def get(self, movie_id: int) -> Movie | None:
+    def get_json(self, movie_id: int) -> str | None:
         self._check()
-        return self.movies.get(movie_id)
+        movie = self.movies.get(movie_id)
+        return None if movie is None else json.dumps(movie.to_dict())
 
     def create(self, title: str, description: str) -> Movie:
         self._check()

@@ -61,6 +61,14 @@ def test_the_title_filter_reaches_inventory(client):
     assert [movie["title"] for movie in found] == ["Alien"]
 
 
+def test_a_page_and_its_link_header_come_through(client):
+    for title in ("Heat", "Alien", "Ran"):
+        client.simulate_post("/api/movies", json={"title": title})
+    page = client.simulate_get("/api/movies", params={"limit": "2"})
+    assert [movie["id"] for movie in page.json] == [1, 2]
+    assert page.headers["Link"] == '</api/movies?limit=2&after=2>; rel="next"'
+
+
 def test_inventory_errors_are_relayed_as_they_are(client):
     assert_error(client.simulate_get("/api/movies/404"), 404)
     result = client.simulate_post("/api/movies", body="{", content_type="application/json")

@@ -45,6 +45,22 @@ def test_the_title_filter_is_a_case_insensitive_substring(client):
     assert [m["title"] for m in found] == ["Heat", "The Heat"]
 
 
+def test_pages_follow_one_another_through_the_link_header(client):
+    for title in ("A1", "B", "A2", "A3"):
+        create(client, title)
+    first = client.simulate_get("/api/movies", params={"limit": "2", "title": "a"})
+    assert [m["title"] for m in first.json] == ["A1", "A2"]
+    assert first.headers["Link"] == '</api/movies?limit=2&after=3&title=a>; rel="next"'
+    last = client.simulate_get("/api/movies", params={"limit": "2", "after": "3", "title": "a"})
+    assert [m["title"] for m in last.json] == ["A3"]
+    assert "Link" not in last.headers
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=x", "after=-1"])
+def test_paging_out_of_range_is_400(client, query):
+    assert_error(client.simulate_get("/api/movies", query_string=query), 400)
+
+
 def test_delete_all_empties_the_list(client):
     create(client, "A")
     create(client, "B")
