@@ -6,7 +6,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import falcon
 import orjson
@@ -40,6 +40,7 @@ class Dependencies(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class Worker(Protocol):
     """Dependencies that also do work beside HTTP (billing's consumer) until ``stop``."""
 
@@ -97,11 +98,10 @@ def run_service(
         server = build_server(app, config.server, name=name, registry=registry)
         stop = threading.Event()
         stop_on_signals(stop)
-        work = getattr(deps, "work", None)
-        if work is None:
-            serve_until_stopped(server, stop, config.server.drain_seconds)
+        if isinstance(deps, Worker):
+            _serve_beside(deps.work, server, stop, config.server.drain_seconds, name)
         else:
-            _serve_beside(work, server, stop, config.server.drain_seconds, name)
+            serve_until_stopped(server, stop, config.server.drain_seconds)
     finally:
         deps.close()
 

@@ -42,8 +42,10 @@ class NetworkGuard:
             raise ConnectionRefusedError(f"the unit tier connects nowhere (tried {address})")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def network_guard() -> Iterator[NetworkGuard]:
+    # Per test, so that the patch is gone again when a wider run goes on to the integration
+    # tests in the same session.
     guard = NetworkGuard()
     with pytest.MonkeyPatch.context() as patch:
         guard.install(patch)
