@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 from tests.e2e.audit import connect_or_create
 from tests.orchestrator.cli_fakes import (
-    NODES,
-    WORKLOADS,
     FakeDocker,
     install_fakes,
     make_checkout,
     runtime,
 )
-from tests.orchestrator.test_cli_lifecycle import HELM_STATUS, KUBECONFIG
+from tests.orchestrator.test_cli_lifecycle import KUBECONFIG, answering_cluster
 
 
 def fake_cluster(tmp_path, monkeypatch, checkout):
-    fakes = install_fakes(tmp_path, monkeypatch)
-    running = "1,k3s-master,state,running\n1,k3s-agent,state,running\n"
-    fakes.on("vagrant", "status", stdout=running)
-    fakes.on("vagrant", "ssh", "k3s-master", "--command", stdout=KUBECONFIG)
-    fakes.on("vagrant", "ssh", read_stdin=True)
-    fakes.on("kubectl", "get", "nodes", stdout=json.dumps(NODES))
-    fakes.on("kubectl", "get", "deployments,statefulsets", stdout=json.dumps(WORKLOADS))
-    fakes.on("kubectl", "apply", read_stdin=True)
-    fakes.on("helm", "version", stdout="v4.1.4")
-    fakes.on("helm", "show", "chart", stdout=(checkout / "charts/movies/Chart.yaml").read_text())
-    fakes.on("helm", "upgrade", stdout=json.dumps(HELM_STATUS), read_stdin=True)
+    fakes = answering_cluster(install_fakes(tmp_path, monkeypatch), checkout)
+    fakes.on("vagrant", "ssh", read_stdin=True)  # after the kubeconfig's more specific ssh
     return fakes
 
 

@@ -61,10 +61,15 @@ def checkout(tmp_path):
 @pytest.fixture
 def fakes(tmp_path, monkeypatch, checkout):
     fakes = install_fakes(tmp_path, monkeypatch)
-    fakes.on("vagrant", "status", stdout=vagrant_status("running", "running"))
     fakes.on("vagrant", "up", stdout="==> k3s-master: Booting VM...\n")
-    fakes.on("vagrant", "ssh", "k3s-master", "--command", stdout=KUBECONFIG)
     fakes.on("vagrant", "ssh", "ctr", read_stdin=True)
+    return answering_cluster(fakes, checkout)
+
+
+def answering_cluster(fakes, checkout):
+    """Both VMs running, the kubeconfig exported, nodes and workloads ready, helm working."""
+    fakes.on("vagrant", "status", stdout=vagrant_status("running", "running"))
+    fakes.on("vagrant", "ssh", "k3s-master", "--command", stdout=KUBECONFIG)
     fakes.on("kubectl", "get", "deployments,statefulsets", stdout=json.dumps(WORKLOADS))
     fakes.on("kubectl", "get", "nodes", stdout=json.dumps(NODES))
     fakes.on("kubectl", "apply", read_stdin=True)
