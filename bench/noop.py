@@ -1,8 +1,8 @@
-"""`python -m bench.noop PORT`: the ceiling of the services' server stack on this machine.
+"""`python -m bench.noop PORT [SERVER]`: the ceiling of a server stack on this machine.
 
-One Falcon route that does nothing, on waitress built exactly as the services build it
-(services.common.server, 16 threads), with no middleware, logging or metrics: every read
-figure of the bench is reported as a fraction of what this serves in the same run."""
+One Falcon route that does nothing, on waitress (or SERVER) built exactly as the services build
+it (services.common.server, 16 threads), with no middleware, logging or metrics: every read
+figure of the bench is reported as a fraction of what the waitress one serves in the same run."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ class Noop:
 def main() -> None:
     app = falcon.App()
     app.add_route(PATH, Noop())
-    settings = ServerSettings("127.0.0.1", int(sys.argv[1]), threads=THREADS)
+    server = sys.argv[2] if len(sys.argv) > 2 else "waitress"
+    settings = ServerSettings("127.0.0.1", int(sys.argv[1]), threads=THREADS, server=server)
     stop = threading.Event()
     stop_on_signals(stop)
     serve_until_stopped(build_server(app, settings, name="noop"), stop, settings.drain_seconds)
@@ -52,11 +53,11 @@ class NoopProcess:
 
 
 @contextmanager
-def running(port: int, log_path: Path) -> Iterator[NoopProcess]:
+def running(port: int, log_path: Path, server: str = "waitress") -> Iterator[NoopProcess]:
     """This module as a process of its own, like the services, until the block ends."""
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.noop", str(port)],
+            [sys.executable, "-m", "bench.noop", str(port), server],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -43,7 +43,8 @@ def _header(meta: dict[str, Any]) -> str:
     start = ", ".join(str(x) for x in meta["load_average_at_start"])
     end = ", ".join(str(x) for x in meta.get("load_average_at_end", []))
     return (
-        f"Run {meta['when']} on {meta['cores']} cores, load average {start} at start and "
+        f"Run {meta['when']} on {meta['cores']} cores, services on "
+        f"{meta.get('server', 'waitress')}, load average {start} at start and "
         f"{end} at the end (1, 5, 15 min). wrk, 1 thread, {meta['connections']} connections, "
         f"2 s warm-up; reads alternate gateway, inventory and the no-op ceiling in "
         f"{meta['rounds']} rounds of "
@@ -70,10 +71,12 @@ def _http(http: dict[str, Any]) -> str:
         SEP,
     ]
     for name, sides in http.items():
-        for side in ("gateway", "inventory", "noop"):
+        for side in ("gateway", "inventory", "noop", "noop_own"):
             if side in sides:
                 share = sides["of_noop"].get(side)
                 rows.append(_http_row(name, side, sides[side], share))
+        for side, share in sides.get("of_own_noop", {}).items():
+            rows.append(f"| {name} | {side}, of the no-op on its own server | {share:.2f} |||||")
         if "ratio" in sides:
             cpu_ratio = f"x{sides['path_cpu_ratio']} through the gateway"
             rows.append(
@@ -83,7 +86,9 @@ def _http(http: dict[str, Any]) -> str:
 
 
 def _http_row(name: str, side: str, r: dict[str, Any], share: float | None) -> str:
-    served_by = "no-op ceiling" if side == "noop" else side
+    served_by = {"noop": "no-op ceiling", "noop_own": "no-op on the services' server"}.get(
+        side, side
+    )
     of_noop = "" if share is None else f"{share:.2f}"
     return (
         f"| {name} | {served_by} | {_num(r['rps'])} | {r['p50_ms']} | {r['p99_ms']} | "

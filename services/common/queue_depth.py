@@ -17,12 +17,23 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 log = logging.getLogger("waitress.queue")
 
 
-class QueueDepthLog:
-    """Stands in for the logger of waitress's task dispatcher (it calls `warning(msg, depth)`)
-    and logs the count and the worst depth once per `interval` seconds."""
+class BusySummary:
+    """Counts the moments a server was busy and logs, once per `interval` seconds, how many
+    there were and the worst value seen, instead of one line each."""
 
-    def __init__(self, interval: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        interval: float,
+        *,
+        logger: logging.Logger,
+        message: str,
+        keys: tuple[str, str],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._interval = interval
+        self._log = logger
+        self._message = message
+        self._count_key, self._worst_key = keys
         self._clock = clock
         self._lock = threading.Lock()
         self._window_start = clock()
@@ -30,16 +41,16 @@ class QueueDepthLog:
         self._worst = 0
         self.total = 0
 
-    def warning(self, msg: str, depth: int, *args: object) -> None:
+    def note(self, value: int) -> None:
         with self._lock:
             self._count += 1
             self.total += 1
-            self._worst = max(self._worst, depth)
+            self._worst = max(self._worst, value)
         self.tick()
 
     def tick(self) -> None:
         """Logs the window's summary once the interval is over; cheap enough for every turn
-        of the server's loop."""
+        of a server's loop."""
         now = self._clock()
         if now - self._window_start < self._interval:
             return
@@ -47,14 +58,35 @@ class QueueDepthLog:
             count, worst, started = self._count, self._worst, self._window_start
             self._count, self._worst, self._window_start = 0, 0, now
         if count:
-            log.warning(
-                "task queue backed up",
-                extra={"warnings": count, "worst_depth": worst, "seconds": round(now - started, 1)},
+            self._log.warning(
+                self._message,
+                extra={
+                    self._count_key: count,
+                    self._worst_key: worst,
+                    "seconds": round(now - started, 1),
+                },
             )
 
     def flush(self) -> None:
         self._window_start -= self._interval
         self.tick()
+
+
+class QueueDepthLog(BusySummary):
+    """Stands in for the logger of waitress's task dispatcher (it calls `warning(msg, depth)`
+    for each request that finds every worker thread busy)."""
+
+    def __init__(self, interval: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(
+            interval,
+            logger=log,
+            message="task queue backed up",
+            keys=("warnings", "worst_depth"),
+            clock=clock,
+        )
+
+    def warning(self, msg: str, depth: int, *args: object) -> None:
+        self.note(depth)
 
 
 class QueueDepthCollector:
