@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -53,13 +54,21 @@ class JsonLineHandler(logging.StreamHandler):
 
     def write_line(self, level: str, logger: str, msg: str, fields: dict[str, Any]) -> None:
         """The line logging would write for `logger.log(level, msg, extra=fields)`, without a
-        LogRecord, a caller lookup, filters or formatter dispatch (~8x cheaper per line)."""
+        LogRecord, a caller lookup, filters or formatter dispatch (~8x cheaper per line), and
+        as bytes in one write(2): no text layer, no buffer to flush."""
         entry = self.json.entry(time.time(), level, logger, msg)
         entry.update(fields)
-        line = orjson.dumps(entry, default=str).decode() + "\n"
+        line = orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE)
         with self.lock:  # type: ignore[union-attr]
-            self.stream.write(line)
-            self.stream.flush()
+            try:
+                fd = self.stream.fileno()
+            except (AttributeError, OSError, ValueError):  # a stream without a file (tests)
+                self.stream.write(line.decode())
+                self.stream.flush()
+                return
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view) :]
 
 
 def log_line(log: logging.Logger, level: int, msg: str, fields: dict[str, Any]) -> None:

@@ -20,13 +20,10 @@ log = logging.getLogger(__name__)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept")
-_FORWARDED_RESPONSE_HEADERS = (
-    "Content-Type",
-    "Allow",
-    "Cache-Control",
-    "ETag",
-    "Location",
-    "Link",
+# (name, the lower-case key of the upstream answer's headers)
+_FORWARDED_RESPONSE_HEADERS = tuple(
+    (name, name.lower())
+    for name in ("Content-Type", "Allow", "Cache-Control", "ETag", "Location", "Link")
 )
 
 
@@ -53,9 +50,9 @@ class MovieProxy:
             resp.data = answer.body
         else:
             resp.stream = answer.stream
-        for name in _FORWARDED_RESPONSE_HEADERS:
-            if name in answer.headers:
-                resp.set_header(name, answer.headers[name])
+        for name, key in _FORWARDED_RESPONSE_HEADERS:
+            if (value := answer.headers.get(key)) is not None:
+                resp.set_header(name, value)
 
 
 class MoviesProxyResource:

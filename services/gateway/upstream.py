@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import http.client
 import logging
 import select
+import socket
+import ssl
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 from services.common.errors import DependencyTimeout, DependencyUnavailable
 from services.gateway.config import UpstreamSettings
 from services.gateway.deadline import Watchdog
+from services.gateway.http1 import Connection, Head
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +22,6 @@ log = logging.getLogger(__name__)
 # still a 504; longer or chunked ones (the whole movie list) are relayed as they arrive,
 # holding one read's worth in memory instead of the whole answer.
 BUFFERED_MAX = 256 * 1024
-RELAY_CHUNK = 64 * 1024
 
 
 class BadUpstream(Exception):
@@ -30,31 +31,32 @@ class BadUpstream(Exception):
 @dataclass(frozen=True)
 class UpstreamResponse:
     status: int
-    headers: http.client.HTTPMessage  # case-insensitive lookups, as HTTP headers need
+    headers: Mapping[str, str]  # lower-case names
     body: bytes
     stream: Iterator[bytes] | None = None
     """Set instead of `body` for answers relayed as they arrive."""
 
 
 class InventoryClient:
-    """Keeps one keep-alive connection per calling thread (waitress threads are long-lived).
+    """Keeps one keep-alive connection per calling thread (the server's threads are long-lived).
 
-    Plain http.client, not urllib3's pool: a thread never shares its connection, so a pool's
-    locking, checks and response wrapping would be pure cost on every proxied request.
+    A thread never shares its connection, so a pool's locking, checks and response wrapping
+    would be pure cost on every proxied request.
     """
 
     def __init__(self, settings: UpstreamSettings) -> None:
         url = urlsplit(settings.base_url)
-        self._https = url.scheme == "https"
+        self._tls = ssl.create_default_context() if url.scheme == "https" else None
         self._host = url.hostname or "localhost"
-        self._port = url.port or (443 if self._https else 80)
+        self._port = url.port or (443 if self._tls else 80)
+        self._host_header = url.netloc
         self._connect_timeout = settings.connect_timeout
         self._read_timeout = settings.read_timeout
         self._stream_timeout = settings.stream_timeout
         self._local = threading.local()
         # One watchdog thread per client (so per process), started on the first request.
         self._watchdog = Watchdog()
-        self._open: set[http.client.HTTPConnection] = set()
+        self._open: set[Connection] = set()
         self._open_lock = threading.Lock()
 
     def request(
@@ -81,58 +83,55 @@ class InventoryClient:
 
     def _exchange(
         self,
-        conn: http.client.HTTPConnection,
+        conn: Connection,
         method: str,
         path: str,
         headers: Mapping[str, str],
         body: bytes | None,
     ) -> UpstreamResponse:
         try:
-            conn.request(method, path, body=body, headers=headers)
+            conn.send(method, path, headers, body)
             # The socket timeout bounds each read; the watchdog bounds the whole answer, so
             # an inventory that trickles one byte at a time still ends in a 504 on time.
             with self._watchdog.guard(conn.sock, self._read_timeout) as late:
                 try:
-                    response = conn.getresponse()
-                    relay = response.length is None or response.length > BUFFERED_MAX
-                    data = b"" if relay else response.read()
-                except (http.client.HTTPException, OSError):
+                    head = conn.read_head(method)
+                    relay = head.length is None or head.length > BUFFERED_MAX
+                    data = b"" if relay else conn.read_body(head)
+                except OSError:  # BrokenAnswer included
                     if late.is_set():  # the cut shows as a reset or a short answer
                         raise TimeoutError("no complete answer in time") from None
                     raise
         except TimeoutError as error:
             raise DependencyTimeout("inventory did not answer in time") from error
-        except (http.client.HTTPException, OSError) as error:
+        except OSError as error:
             raise BadUpstream("inventory sent a broken response") from error
         if relay:
-            return UpstreamResponse(response.status, response.msg, b"", self._relay(conn, response))
-        if response.will_close:
+            return UpstreamResponse(head.status, head.headers, b"", self._relay(conn, head))
+        if head.will_close:
             self._discard(conn)
-        return UpstreamResponse(response.status, response.msg, data)
+        return UpstreamResponse(head.status, head.headers, data)
 
-    def _relay(
-        self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse
-    ) -> Iterator[bytes]:
+    def _relay(self, conn: Connection, head: Head) -> Iterator[bytes]:
         """The answer's body in chunks, within the stream deadline. Runs on the thread that
-        made the request (waitress iterates a response on its worker thread), so the thread's
-        connection is free again, or discarded, once the client has the whole answer."""
+        made the request (the server iterates a response on its worker thread), so the
+        thread's connection is free again, or discarded, once the client has the whole answer."""
         complete = False
         try:
             with self._watchdog.guard(conn.sock, self._stream_timeout):
-                while chunk := response.read(RELAY_CHUNK):
-                    yield chunk
+                yield from conn.body_chunks(head)
             complete = True
-        except (http.client.HTTPException, OSError) as error:
+        except OSError as error:
             # The status line is gone already: all that is left is to cut the client off too.
             log.warning("inventory's answer broke off while relayed: %r", error)
             raise
         finally:
-            if not complete or response.will_close:
+            if not complete or head.will_close:
                 self._discard(conn)
 
-    def _connection(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is not None and not _dropped(conn):
+    def _connection(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and not _dropped(conn.sock):
             return conn
         if conn is not None:
             self._discard(conn)
@@ -140,21 +139,23 @@ class InventoryClient:
         self._local.conn = conn
         return conn
 
-    def _connect(self) -> http.client.HTTPConnection:
-        factory = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        conn = factory(self._host, self._port, timeout=self._connect_timeout)
+    def _connect(self) -> Connection:
         try:
-            conn.connect()
+            sock = socket.create_connection((self._host, self._port), self._connect_timeout)
+            if self._tls is not None:
+                sock = self._tls.wrap_socket(sock, server_hostname=self._host)
         except TimeoutError as error:
             raise DependencyTimeout("inventory did not answer in time") from error
         except OSError as error:
             raise DependencyUnavailable("inventory is unavailable") from error
-        conn.sock.settimeout(self._read_timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(self._read_timeout)
+        conn = Connection(sock, self._host_header)
         with self._open_lock:
             self._open.add(conn)
         return conn
 
-    def _discard(self, conn: http.client.HTTPConnection) -> None:
+    def _discard(self, conn: Connection) -> None:
         if getattr(self._local, "conn", None) is conn:
             self._local.conn = None
         with self._open_lock:
@@ -162,10 +163,8 @@ class InventoryClient:
         conn.close()
 
 
-def _dropped(conn: http.client.HTTPConnection) -> bool:
+def _dropped(sock: socket.socket) -> bool:
     """An idle keep-alive socket that is readable was closed (or spoken to) by inventory."""
-    if conn.sock is None:
-        return True
     poller = select.poll()
-    poller.register(conn.sock, select.POLLIN)
+    poller.register(sock, select.POLLIN)
     return bool(poller.poll(0))
