@@ -57,6 +57,9 @@ CONFIG: dict[str, str] = {
     "GATEWAY_PORT": ".Values.gateway.containerPort",
     "INVENTORY_PORT": ".Values.inventory.containerPort",
     "BILLING_PORT": ".Values.billing.containerPort",
+    "GATEWAY_HTTP_SERVER": ".Values.gateway.httpServer",
+    "INVENTORY_HTTP_SERVER": ".Values.inventory.httpServer",
+    "BILLING_HTTP_SERVER": ".Values.billing.httpServer",
     "INVENTORY_URL": f'printf "http://{NAMES.inventory}:%v" .Values.inventory.service.port',
     "RABBITMQ_HOST": f'"{NAMES.rabbitmq}"',
     "RABBITMQ_PORT": ".Values.rabbitmq.service.amqpPort",
@@ -83,25 +86,29 @@ RABBITMQ_CREDENTIALS: dict[str, str] = {
 }
 
 
-def _source(variable: Variable, port_key: str) -> Source:
+# Set per app, from the app's own key (the services share one ConfigMap).
+_PER_APP = ("PORT", "HTTP_SERVER")
+
+
+def _source(variable: Variable, app: str) -> Source:
     """Where the chart takes a declared variable from: credentials from their Secret, the
-    port from this service's own key (the services share one ConfigMap), the rest by name."""
+    port and the server from this app's own keys, the rest by name."""
     if variable.secret:
         secret = "rabbitmq" if variable.name.startswith("RABBITMQ_") else "db"
         return FromSecret(secret, variable.name)
-    if variable.name == "PORT":
-        return FromConfig(port_key)
+    if variable.name in _PER_APP:
+        return FromConfig(f"{app}_{variable.name}")
     return FromConfig(variable.name)
 
 
-def container_env(environment: Environment, port_key: str) -> dict[str, Source]:
+def container_env(environment: Environment, app: str) -> dict[str, Source]:
     """Every contract variable of a service; tuning knobs keep their built-in defaults."""
-    return {v.name: _source(v, port_key) for v in environment if not v.tuning}
+    return {v.name: _source(v, app) for v in environment if not v.tuning}
 
 
-GATEWAY_ENV = container_env(GATEWAY_ENVIRONMENT, "GATEWAY_PORT")
-INVENTORY_ENV = container_env(INVENTORY_ENVIRONMENT, "INVENTORY_PORT")
-BILLING_ENV = container_env(BILLING_ENVIRONMENT, "BILLING_PORT")
+GATEWAY_ENV = container_env(GATEWAY_ENVIRONMENT, "GATEWAY")
+INVENTORY_ENV = container_env(INVENTORY_ENVIRONMENT, "INVENTORY")
+BILLING_ENV = container_env(BILLING_ENVIRONMENT, "BILLING")
 
 
 def postgres_env(prefix: str) -> dict[str, Source]:

@@ -40,7 +40,6 @@ def server(port: int, threads: int) -> Environment:
             "HTTP_SERVER",
             "HTTP server: `waitress`, or `granian` (embedded; several times the throughput)",
             "waitress",
-            tuning=True,
         ),
         Variable("THREADS", "Worker threads that run requests", str(threads), tuning=True),
         Variable(

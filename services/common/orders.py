@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
+
 MAX_ID = 2**63 - 1
 MAX_ITEMS = 1_000_000
 MAX_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12, 2)
@@ -35,7 +37,7 @@ class Order:
         }
 
     def to_message(self) -> bytes:
-        return json.dumps(self.to_json(), separators=(",", ":")).encode()
+        return orjson.dumps(self.to_json())
 
 
 def parse_order(data: Any) -> Order:
