@@ -50,20 +50,30 @@ _LOCAL_HELP = f"""Run the three services on this machine: gateway :{_PORTS.gatew
 inventory :{_PORTS.inventory_port}, billing :{_PORTS.billing_port}.
 
 Runs them against the PostgreSQL and RabbitMQ of this machine (creating the databases when
-missing) until Ctrl-C, their JSON log lines prefixed by the service. From another terminal,
+missing) until Ctrl-C, their JSON log lines prefixed by the service. Where one is installed but
+not running, it offers to start a private one in .orchestrator/servers/ for this run
+(--private-servers: without asking). From another terminal,
 `local stop SERVICE` and `local start SERVICE` stop and start one of them while the others keep
 running, and `local status` shows them. One LOCAL_ variable per setting (LOCAL_GATEWAY_PORT,
 LOCAL_DB_HOST, ...) changes where things are."""
 
 
 @cli.group(cls=InOrder, invoke_without_command=True, help=_LOCAL_HELP)
+@click.option(
+    "--private-servers",
+    is_flag=True,
+    help="Start a private PostgreSQL and RabbitMQ (kept in .orchestrator/servers/) where the "
+    "machine's are installed but not running, without asking; they stop with `local`.",
+)
 @click.pass_context
-def local(ctx: click.Context) -> None:
+def local(ctx: click.Context, private_servers: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     rt = ctx.find_object(Runtime)
     assert rt is not None
-    code = local_command.run(_local_config(rt), rt.console)
+    # Only someone at a terminal can answer the offer; anyone else gets the one-line error.
+    ask = sys.stdin.isatty()
+    code = local_command.run(_local_config(rt), rt.console, private=private_servers, ask=ask)
     if code != 0:
         raise OrchestratorError("every service stopped on its own; their last lines are above")
 

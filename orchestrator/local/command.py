@@ -5,6 +5,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from types import FrameType
 from typing import Any
 
 from rich.console import Console
@@ -15,29 +18,57 @@ from orchestrator.local import preflight
 from orchestrator.local.config import LocalConfig, services
 from orchestrator.local.control import ControlListener, Request, ask, socket_path
 from orchestrator.local.process import probe
+from orchestrator.local.servers import offer
 from orchestrator.local.supervisor import Supervisor, on_stop_signals, restore_signals
 
 READY_TIMEOUT = 60.0
 
 
-def run(config: LocalConfig, console: Console) -> int:
-    """Checks everything first (one line per problem), then supervises until Ctrl-C."""
+def run(config: LocalConfig, console: Console, *, private: bool = False, ask: bool = False) -> int:
+    """Checks everything first (one line per problem), then supervises until Ctrl-C.
+
+    Private servers (started when `private`, or offered when `ask`) belong to this run: they
+    stop when it ends, also when it ends before the services have started."""
     requests: queue.Queue[Request] = queue.Queue()
     listener = ControlListener(socket_path(config.state_dir), requests)
+    stop, starting = threading.Event(), threading.Event()
+    starting.set()
+    previous = on_stop_signals(_stop_handler(stop, starting))
     try:
-        preflight.check_ports(config)
-        preflight.check_broker(config)
-        for name in preflight.ensure_databases(config, [config.inventory_db, config.billing_db]):
-            console.print(f"created database {name}", highlight=False)
-        console.print(config.summary(), highlight=False, soft_wrap=True)
-        stop = threading.Event()
-        previous = on_stop_signals(lambda *_: stop.set())
-        try:
+        with ExitStack() as servers:
+            try:
+                _prepare(config, console, servers, private=private, ask=ask)
+            finally:
+                starting.clear()
             return Supervisor(services(config), console).run(stop, requests)
-        finally:
-            restore_signals(previous)
     finally:
+        restore_signals(previous)
         listener.close()
+
+
+def _prepare(
+    config: LocalConfig, console: Console, servers: ExitStack, *, private: bool, ask: bool
+) -> None:
+    preflight.check_ports(config)
+    offer.start_wanted(config, console, servers, always=private, ask=ask)
+    preflight.check_broker(config)
+    for name in preflight.ensure_databases(config, [config.inventory_db, config.billing_db]):
+        console.print(f"created database {name}", highlight=False)
+    console.print(config.summary(), highlight=False, soft_wrap=True)
+
+
+def _stop_handler(stop: threading.Event, starting: threading.Event) -> Callable[..., None]:
+    """Ctrl-C or SIGTERM: while starting, interrupts whatever waits (a private server's start
+    included), so that the servers started so far are stopped on the way out; later, asks the
+    supervisor to stop. Never does it interrupt the stopping itself."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        if starting.is_set():
+            starting.clear()
+            raise KeyboardInterrupt
+
+    return handle
 
 
 def stop(config: LocalConfig, service: str, console: Console) -> None:

@@ -36,10 +36,16 @@ class LocalConfig:
     rabbitmq_password: str = "guest"  # noqa: S105 - RabbitMQ's own default
     # Where the control socket lives (the checkout's .orchestrator/local by default).
     state_dir: Path = Path(".orchestrator/local")
+    # Where `local --private-servers` keeps its own PostgreSQL and RabbitMQ, data included
+    # (the checkout's .orchestrator/servers by default).
+    servers_dir: Path = Path(".orchestrator/servers")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], root: Path) -> LocalConfig:
-        values: dict[str, object] = {"state_dir": root / ".orchestrator" / "local"}
+        values: dict[str, object] = {
+            "state_dir": root / ".orchestrator" / "local",
+            "servers_dir": root / ".orchestrator" / "servers",
+        }
         for spec in dataclasses.fields(cls):
             raw = env.get(f"LOCAL_{spec.name.upper()}")
             if raw is not None:

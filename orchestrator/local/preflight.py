@@ -1,5 +1,6 @@
 """What `local` checks before it starts anything, so that each problem is one line with its
-fix instead of three services failing at once: free ports, PostgreSQL, RabbitMQ."""
+fix instead of three services failing at once: free ports, PostgreSQL, RabbitMQ. Where a
+private server could stand in for a missing one, its line says how."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from orchestrator.errors import OrchestratorError
 from orchestrator.local.config import SERVICES, LocalConfig
+from orchestrator.local.servers import offer
 
 _PROC = Path("/proc")
 
@@ -98,7 +100,8 @@ def ensure_databases(config: LocalConfig, names: Sequence[str]) -> list[str]:
     except (OSError, pg8000.exceptions.InterfaceError) as exc:
         raise OrchestratorError(
             f"PostgreSQL does not answer at {config.db_host}:{config.db_port} as "
-            f"{config.db_user}: {postgres_hint()}, or point LOCAL_DB_HOST/LOCAL_DB_PORT at one"
+            f"{config.db_user}: {postgres_hint(config)}, or point LOCAL_DB_HOST/LOCAL_DB_PORT "
+            "at one"
         ) from exc
     created = []
     try:
@@ -121,12 +124,26 @@ def check_broker(config: LocalConfig) -> None:
     except Exception as exc:  # kombu wraps socket and AMQP errors in many types
         raise OrchestratorError(
             f"RabbitMQ does not answer at {url} (vhost {config.rabbitmq_vhost}, user "
-            f"{config.rabbitmq_user}): {rabbitmq_hint()}, or point LOCAL_RABBITMQ_HOST/"
+            f"{config.rabbitmq_user}): {rabbitmq_hint(config)}, or point LOCAL_RABBITMQ_HOST/"
             f"LOCAL_RABBITMQ_PORT at one ({type(exc).__name__})"
         ) from exc
 
 
-def postgres_hint() -> str:
+def postgres_hint(config: LocalConfig) -> str:
+    return _private_first(config, "PostgreSQL", _system_postgres_hint())
+
+
+def rabbitmq_hint(config: LocalConfig) -> str:
+    return _private_first(config, "RabbitMQ", _system_rabbitmq_hint())
+
+
+def _private_first(config: LocalConfig, label: str, system: str) -> str:
+    # The private server needs no sudo, so it comes first where it can stand in.
+    private = offer.hint(config, label)
+    return f"{private}, or {system}" if private else system
+
+
+def _system_postgres_hint() -> str:
     clusters = sorted(p.name for p in Path("/etc/postgresql").glob("*") if p.is_dir())
     if clusters and shutil.which("pg_ctlcluster"):
         return f"start it with `sudo pg_ctlcluster {clusters[-1]} main start`"
@@ -135,7 +152,7 @@ def postgres_hint() -> str:
     return "install and start it with `sudo apt-get install postgresql` (Debian/Ubuntu)"
 
 
-def rabbitmq_hint() -> str:
+def _system_rabbitmq_hint() -> str:
     if shutil.which("rabbitmq-server"):
         return "start it with `sudo rabbitmq-server -detached`"
     return "install and start it with `sudo apt-get install rabbitmq-server` (Debian/Ubuntu)"
