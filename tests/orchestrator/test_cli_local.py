@@ -84,9 +84,10 @@ def isolated(tmp_path, vhost):
 
 
 def orchestrator(env, *args, timeout=120):
+    """No terminal on its input: `local` offers nothing, it says what is wrong."""
     return subprocess.run(
         [sys.executable, "-m", "orchestrator", *args], cwd=REPO_ROOT, env={**os.environ, **env},
-        capture_output=True, text=True, timeout=timeout, check=False,
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
 
 
@@ -306,11 +307,19 @@ def test_a_server_not_answering_is_one_line_with_the_fix(isolated, variable, sta
     line = only_line(result)
     assert line.startswith("Error: " + start.format(port=port))
     assert fix in line
+    # Both are installed here: the line offers a private one first (no sudo needed).
+    assert "`./orchestrator.sh local --private-servers` starts a private one in " in line
 
 
 def test_the_hints_name_a_command_that_exists_here():
-    assert "pg_ctlcluster" in preflight.postgres_hint() or "apt-get" in preflight.postgres_hint()
-    assert "rabbitmq-server" in preflight.rabbitmq_hint()
+    quiet = refused_port()
+    config = LocalConfig(db_port=quiet, rabbitmq_port=quiet)
+    assert "pg_ctlcluster" in preflight.postgres_hint(config)
+    assert "rabbitmq-server -detached" in preflight.rabbitmq_hint(config)
+    assert "--private-servers" in preflight.postgres_hint(config)
+    remote = LocalConfig(db_host="db.invalid", rabbitmq_host="mq.invalid")
+    assert "--private-servers" not in preflight.postgres_hint(remote)
+    assert "--private-servers" not in preflight.rabbitmq_hint(remote)
 
 
 def test_control_commands_without_a_running_local_say_how_to_start_one(isolated):
