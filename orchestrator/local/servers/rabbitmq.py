@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -79,11 +80,12 @@ class PrivateRabbitMQ:
                 "`sudo apt-get install rabbitmq-server`"
             )
         account = Account.for_server("rabbitmq", self.label)
-        self._write_configuration()
-        account.take(self.folder)
-        say(console, f"starting private RabbitMQ (node {self.node}) ...")
         epmd_port = free_port()
         env = self._environment(epmd_port=epmd_port, dist_port=free_port())
+        self._write_configuration()
+        self._write_rabbitmqctl(scripts, env)
+        account.take(self.folder)
+        say(console, f"starting private RabbitMQ (node {self.node}) ...")
         self._epmd = self._spawn(account, env, epmd, "-port", str(epmd_port))
         # Had the node found no epmd, it would start one of its own that outlives it.
         epmd_ready = functools.partial(answers, "127.0.0.1", epmd_port)
@@ -117,6 +119,18 @@ class PrivateRabbitMQ:
         (self.folder / "advanced.config").write_text("[].\n")
         (self.folder / "enabled_plugins").write_text("[].\n")  # no management plugin
         self.log.touch()
+
+    def _write_rabbitmqctl(self, scripts: Path, env: dict[str, str]) -> None:
+        """A `rabbitmqctl` in the folder for this node: the plain one would look for the
+        machine's node, through the machine's epmd, with the machine's cookie."""
+        names = ("HOME", "ERL_EPMD_PORT", "RABBITMQ_CONF_ENV_FILE")
+        exports = "".join(f"export {name}={shlex.quote(env[name])}\n" for name in names)
+        script = self.folder / "rabbitmqctl"
+        script.write_text(
+            "#!/bin/sh\n# Written by `orchestrator local` on every start of this node.\n"
+            f'{exports}exec {shlex.quote(str(scripts / "rabbitmqctl"))} -n {self.node} "$@"\n'
+        )
+        script.chmod(0o755)
 
     def _environment(self, *, epmd_port: int, dist_port: int) -> dict[str, str]:
         inherited = {

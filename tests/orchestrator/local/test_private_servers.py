@@ -156,6 +156,11 @@ def test_a_private_rabbitmq_takes_and_gives_messages_and_stops_cleanly(servers_d
             message = queue(conn.default_channel).get(no_ack=True)
             assert message is not None
             assert message.payload == {"order": 1}
+            producer.publish({"order": 2}, exchange=queue.exchange, routing_key="private_test")
+        # The folder's own rabbitmqctl reaches this node, not the machine's.
+        listed = subprocess.run([server.folder / "rabbitmqctl", "list_queues", "name", "messages"],
+                                capture_output=True, text=True, check=True).stdout  # fmt: skip
+        assert "private_test\t1" in listed.splitlines()
     assert not alive(pids)
     assert not processes_of(str(server.folder))
     assert (server.mnesia / server.node).is_dir()
