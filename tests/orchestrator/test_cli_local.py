@@ -134,6 +134,7 @@ def test_the_defaults_are_the_documented_ports_databases_and_queue(tmp_path):
     assert config.billing_queue == "billing_queue"
     assert config.rabbitmq_vhost == "/"
     assert config.state_dir == tmp_path / ".orchestrator" / "local"
+    assert config.servers_dir == tmp_path / ".orchestrator" / "servers"
 
 
 def test_each_setting_has_its_local_variable(tmp_path):

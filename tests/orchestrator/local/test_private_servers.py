@@ -269,17 +269,43 @@ def test_on_a_terminal_local_asks_and_a_no_is_the_one_line_error_naming_the_flag
 # --- the real `local --private-servers`
 
 
+def local_with_private_servers(env, log):
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "local", "--private-servers"], cwd=REPO_ROOT,
+            env={**os.environ, **env}, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def test_sigterm_while_rabbitmq_starts_stops_both_private_servers(tmp_path, servers_dir):
+    folder = servers_dir / "interrupted"
+    log = tmp_path / "local.log"
+    proc = local_with_private_servers(local_env(tmp_path, folder), log)
+    try:
+        node_log = folder / "rabbitmq" / "rabbitmq.log"  # its first lines: the node is booting
+        eventually(lambda: node_log.exists() and node_log.stat().st_size > 0, seconds=60)
+        pids = processes_of(str(folder))
+        proc.terminate()
+        assert proc.wait(timeout=60) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    assert lines[-3:] == [
+        "stopping the private RabbitMQ", "stopping the private PostgreSQL", "Aborted!"
+    ]  # fmt: skip
+    assert not alive(pids)
+    assert not processes_of(str(folder))
+    assert (folder / "postgresql" / "data" / "PG_VERSION").is_file()
+
+
 def test_local_with_private_servers_serves_an_order_and_stops_them_on_sigint(tmp_path, servers_dir):
     folder = servers_dir / "cli"
     env = local_env(tmp_path, folder)
     config = LocalConfig.from_env(env, REPO_ROOT)
     log = tmp_path / "local.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator", "local", "--private-servers"], cwd=REPO_ROOT,
-            env={**os.environ, **env}, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    proc = local_with_private_servers(env, log)
     try:
         for name in ("inventory", "billing", "gateway"):
             wait_ready(f"{config.url(name)}/readyz", seconds=120)
