@@ -50,12 +50,11 @@ _LOCAL_HELP = f"""Run the three services on this machine: gateway :{_PORTS.gatew
 inventory :{_PORTS.inventory_port}, billing :{_PORTS.billing_port}.
 
 Runs them against the PostgreSQL and RabbitMQ of this machine (creating the databases when
-missing) until Ctrl-C, their JSON log lines prefixed by the service. Where one is installed but
-not running, it offers to start a private one in .orchestrator/servers/ for this run
-(--private-servers: without asking). From another terminal,
-`local stop SERVICE` and `local start SERVICE` stop and start one of them while the others keep
-running, and `local status` shows them. One LOCAL_ variable per setting (LOCAL_GATEWAY_PORT,
-LOCAL_DB_HOST, ...) changes where things are."""
+missing) until Ctrl-C, their JSON log lines prefixed by the service. Where one of them is
+installed but not running, it offers to start a private one (--private-servers starts it
+without asking). From another terminal, `local stop SERVICE` and `local start SERVICE` stop and
+start one of them while the others keep running, and `local status` shows them. One LOCAL_
+variable per setting (LOCAL_GATEWAY_PORT, LOCAL_DB_HOST, ...) changes where things are."""
 
 
 @cli.group(cls=InOrder, invoke_without_command=True, help=_LOCAL_HELP)

@@ -116,6 +116,7 @@ class PrivateRabbitMQ:
             f"default_user = {self.user}\n"
             f"default_pass = {self.password}\n"
         )
+        (self.folder / "rabbitmq.conf").chmod(0o600)  # it holds a password
         (self.folder / "advanced.config").write_text("[].\n")
         (self.folder / "enabled_plugins").write_text("[].\n")  # no management plugin
         self.log.touch()
