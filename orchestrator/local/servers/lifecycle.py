@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import socket
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar
 
 from rich.console import Console
 
@@ -18,17 +20,22 @@ from orchestrator.errors import OrchestratorError
 _PROGRESS_SECONDS = 10.0
 
 
-class PrivateServer(Protocol):
-    label: str  # "PostgreSQL", "RabbitMQ"
-    folder: Path
+@dataclass
+class PrivateServer(ABC):
+    folder: Path  # all it keeps: data, configuration, log
     port: int
+    label: ClassVar[str]  # "PostgreSQL", "RabbitMQ"
 
     @property
-    def log(self) -> Path: ...
+    def log(self) -> Path:
+        """Where it says why it did not start."""
+        return self.folder / f"{self.label.lower()}.log"
 
+    @abstractmethod
     def start(self, console: Console) -> None: ...
 
     # Must also undo a start that failed halfway, and do nothing after no start at all.
+    @abstractmethod
     def stop(self, console: Console) -> None: ...
 
 

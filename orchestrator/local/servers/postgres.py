@@ -9,12 +9,13 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from rich.console import Console
 
 from orchestrator.errors import OrchestratorError
 from orchestrator.local.servers.account import Account
-from orchestrator.local.servers.lifecycle import failed, say, shown
+from orchestrator.local.servers.lifecycle import PrivateServer, failed, say, shown
 
 DEBIAN_VERSIONS = Path("/usr/lib/postgresql")  # one <version>/bin per installed major version
 PROGRAMS = ("initdb", "pg_ctl", "postgres")
@@ -48,20 +49,14 @@ def _complete(folder: Path) -> bool:
 
 
 @dataclass
-class PrivatePostgres:
-    folder: Path
-    port: int
+class PrivatePostgres(PrivateServer):
     user: str  # the superuser initdb creates: the one `local` connects as
-    label: str = "PostgreSQL"
+    label: ClassVar[str] = "PostgreSQL"
     _account: Account | None = field(default=None, init=False, repr=False)
 
     @property
     def data(self) -> Path:
         return self.folder / "data"
-
-    @property
-    def log(self) -> Path:
-        return self.folder / "postgresql.log"
 
     def start(self, console: Console) -> None:
         programs = bin_dir(self.data)

@@ -4,15 +4,18 @@ nothing with the machine's own node and leaves no process behind when `local` en
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from kombu import Connection
 from rich.console import Console
@@ -20,7 +23,7 @@ from rich.console import Console
 from orchestrator.errors import OrchestratorError
 from orchestrator.local.process import free_port
 from orchestrator.local.servers.account import Account
-from orchestrator.local.servers.lifecycle import answers, say, shown, wait_until
+from orchestrator.local.servers.lifecycle import PrivateServer, say, shown, wait_until
 
 # Debian's /usr/sbin/rabbitmq-server is a wrapper that, under root, switches to the `rabbitmq`
 # user through `su`, which drops the environment this node is made of: the script it wraps is
@@ -28,6 +31,9 @@ from orchestrator.local.servers.lifecycle import answers, say, shown, wait_until
 DEBIAN_SCRIPTS = Path("/usr/lib/rabbitmq/bin")
 START_SECONDS = 90.0
 STOP_SECONDS = 30.0
+# A node told to stop while it boots finishes booting first, which can take half a minute;
+# it holds nothing yet, so it is not waited for that long.
+STOP_BOOTING_SECONDS = 5.0
 # The machine's /etc/rabbitmq/rabbitmq-env.conf names its own node; this one replaces it.
 _ENV_CONF = "# Written by `orchestrator local`: the machine's own rabbitmq-env.conf is not read.\n"
 
@@ -47,16 +53,15 @@ def installed() -> bool:
 
 
 @dataclass
-class PrivateRabbitMQ:
-    folder: Path
-    port: int
+class PrivateRabbitMQ(PrivateServer):
     # Created on the node's first start, so that `local`'s own settings work unchanged.
     user: str
     password: str
     vhost: str
-    label: str = "RabbitMQ"
+    label: ClassVar[str] = "RabbitMQ"
     _epmd: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _node: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _ready: bool = field(default=False, init=False, repr=False)
 
     @property
     def node(self) -> str:
@@ -67,10 +72,6 @@ class PrivateRabbitMQ:
     @property
     def mnesia(self) -> Path:
         return self.folder / "mnesia"
-
-    @property
-    def log(self) -> Path:
-        return self.folder / "rabbitmq.log"
 
     def start(self, console: Console) -> None:
         scripts, epmd = scripts_dir(), shutil.which("epmd")
@@ -88,10 +89,11 @@ class PrivateRabbitMQ:
         say(console, f"starting private RabbitMQ (node {self.node}) ...")
         self._epmd = self._spawn(account, env, epmd, "-port", str(epmd_port))
         # Had the node found no epmd, it would start one of its own that outlives it.
-        epmd_ready = functools.partial(answers, "127.0.0.1", epmd_port)
+        epmd_ready = functools.partial(_epmd_answers, epmd_port)
         wait_until(epmd_ready, lambda: _alive(self._epmd), self, console, timeout=10)
         self._node = self._spawn(account, env, str(scripts / "rabbitmq-server"))
         wait_until(self._answers, lambda: _alive(self._node), self, console, START_SECONDS)
+        self._ready = True
         say(
             console,
             f"private RabbitMQ ready on 127.0.0.1:{self.port}, data in {shown(self.mnesia)}",
@@ -100,8 +102,8 @@ class PrivateRabbitMQ:
     def stop(self, console: Console) -> None:
         if self._node is not None:
             say(console, "stopping the private RabbitMQ")
-            _end(self._node, STOP_SECONDS)
-            self._node = None
+            _end(self._node, STOP_SECONDS if self._ready else STOP_BOOTING_SECONDS)
+            self._node, self._ready = None, False
         if self._epmd is not None:
             _end(self._epmd, 5)
             self._epmd = None
@@ -184,17 +186,34 @@ class PrivateRabbitMQ:
         return True
 
 
+def _epmd_answers(port: int) -> bool:
+    """Whether epmd lists its nodes: a whole request, as a bare connection is logged as a
+    broken one."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+            conn.sendall(b"\x00\x01n")  # NAMES_REQ: its length, then "n"
+            return len(conn.recv(4)) == 4  # epmd's own port comes first
+    except OSError:
+        return False
+
+
 def _alive(proc: subprocess.Popen[bytes] | None) -> bool:
     return proc is not None and proc.poll() is None
 
 
 def _end(proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """SIGTERM, which RabbitMQ's script turns into a clean shutdown of the node; the whole
-    process group is killed when that takes longer than `timeout`."""
-    if proc.poll() is None:
-        proc.terminate()
+    """SIGTERM to its whole process group, which the node takes as a clean shutdown (the VM
+    too, should the script not have started it yet when the signal comes); SIGKILL when that
+    takes longer than `timeout`."""
+    _signal_group(proc, signal.SIGTERM)
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _signal_group(proc, signal.SIGKILL)
         proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    # Its own session (start_new_session), so its group id is its pid.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signum)
