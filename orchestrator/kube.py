@@ -178,9 +178,6 @@ class Kubectl:
             "python", "-c", READYZ_SCRIPT,
         )  # fmt: skip
 
-    def exec_sql(self, pod: str, database: str, user: str, sql: str) -> str:
-        return self.run("exec", pod, "--", "psql", "-U", user, "-d", database, "-At", "-c", sql)
-
 
 def require_kubeconfig(settings: Settings) -> None:
     if not settings.kubeconfig.is_file():
