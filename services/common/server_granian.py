@@ -36,7 +36,7 @@ RUNTIME_BLOCKING_THREADS = 512  # granian's default; started only when needed
 IDLE_THREAD_SECONDS = 30
 # A client has this long to send a request's headers; keep-alive connections stay open.
 HEADER_READ_MS = 30_000
-# What granian holds of an answer per connection before the app's iterator must wait.
+# hyper's per-connection buffer limit (granian's default, named here to be seen).
 BUFFER_BYTES = 417_792
 
 _BASE_ENVIRON = {
