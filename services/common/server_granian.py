@@ -127,8 +127,8 @@ class GranianServer:
             self._use.summary.tick()
         shutdown.set()  # granian stops accepting; open connections finish what they started
         deadline = time.monotonic() + drain
-        # granian calls back once its connections are done; returning earlier would let the
-        # interpreter shut down under its threads, which aborts the process.
+        # granian calls back once its worker has stopped; returning before that let the
+        # interpreter shut down under granian's threads, which aborted the process.
         finished.wait(drain)
         while self._use.busy and time.monotonic() < deadline:
             time.sleep(0.05)
