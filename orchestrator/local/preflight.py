@@ -58,6 +58,14 @@ def port_holder(port: int) -> str:
     return "another process (one this user cannot see; try `sudo ss -ltnp`)"
 
 
+def held_by(host: str, port: int) -> str:
+    """For a port of this machine that something listens on although the server expected
+    there did not answer: who holds it (a wrong port, or a server of another kind)."""
+    if host not in ("127.0.0.1", "localhost") or not _listening_inodes(port):
+        return ""
+    return f"; port {port} is held by {port_holder(port)}"
+
+
 def _listening_inodes(port: int) -> set[str]:
     found: set[str] = set()
     for table in ("tcp", "tcp6"):
@@ -100,8 +108,8 @@ def ensure_databases(config: LocalConfig, names: Sequence[str]) -> list[str]:
     except (OSError, pg8000.exceptions.InterfaceError) as exc:
         raise OrchestratorError(
             f"PostgreSQL does not answer at {config.db_host}:{config.db_port} as "
-            f"{config.db_user}: {postgres_hint(config)}, or point LOCAL_DB_HOST/LOCAL_DB_PORT "
-            "at one"
+            f"{config.db_user}{held_by(config.db_host, config.db_port)}: "
+            f"{postgres_hint(config)}, or point LOCAL_DB_HOST/LOCAL_DB_PORT at one"
         ) from exc
     created = []
     try:
@@ -124,8 +132,9 @@ def check_broker(config: LocalConfig) -> None:
     except Exception as exc:  # kombu wraps socket and AMQP errors in many types
         raise OrchestratorError(
             f"RabbitMQ does not answer at {url} (vhost {config.rabbitmq_vhost}, user "
-            f"{config.rabbitmq_user}): {rabbitmq_hint(config)}, or point LOCAL_RABBITMQ_HOST/"
-            f"LOCAL_RABBITMQ_PORT at one ({type(exc).__name__})"
+            f"{config.rabbitmq_user}){held_by(config.rabbitmq_host, config.rabbitmq_port)}: "
+            f"{rabbitmq_hint(config)}, or point LOCAL_RABBITMQ_HOST/LOCAL_RABBITMQ_PORT at one "
+            f"({type(exc).__name__})"
         ) from exc
 
 

@@ -312,6 +312,37 @@ def test_a_server_not_answering_is_one_line_with_the_fix(isolated, variable, sta
     assert "`./orchestrator.sh local --private-servers` starts a private one in " in line
 
 
+def _hang_up(listener: socket.socket) -> None:
+    """Accepts each connection and closes it at once, until the listener is closed."""
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("variable", "start"),
+    [
+        ("LOCAL_RABBITMQ_PORT", "RabbitMQ does not answer at 127.0.0.1:{port}"),
+        ("LOCAL_DB_PORT", "PostgreSQL does not answer at 127.0.0.1:{port} as postgres"),
+    ],
+)
+def test_a_port_held_by_another_program_names_it(isolated, variable, start):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        threading.Thread(target=_hang_up, args=(holder,), daemon=True).start()
+        result = orchestrator({**isolated, variable: str(port)}, "local")
+    assert result.returncode == 1
+    line = only_line(result)
+    assert line.startswith("Error: " + start.format(port=port))
+    assert f"; port {port} is held by pid {os.getpid()} (python" in line
+    assert "--private-servers" not in line  # something answers there: nothing to stand in for
+
+
 def test_the_hints_name_a_command_that_exists_here():
     quiet = refused_port()
     config = LocalConfig(db_port=quiet, rabbitmq_port=quiet)
