@@ -43,19 +43,9 @@ def unit(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Service integration tests against the real PostgreSQL and RabbitMQ on this machine, then
-    the processes and the API through the gateway again with the services on granian (the
-    billing-killed backlog test, which is about billing's consumer, only once)."""
+    """Service integration tests against the real PostgreSQL and RabbitMQ on this machine."""
     session.install("-e", ".[test]")
     session.run("pytest", "tests/services", *session.posargs)
-    session.run(
-        "pytest",
-        "tests/services/integration",
-        "-k",
-        "not billing_killed_mid_backlog",
-        *session.posargs,
-        env={"HTTP_SERVER": "granian"},
-    )
 
 
 @nox.session(python=PYTHON)

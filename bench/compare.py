@@ -23,7 +23,6 @@ from typing import Any
 from bench.probe import MARKER
 from bench.wrk import BenchError
 from orchestrator.local.process import ROOT
-from services.common.server import SERVERS
 
 RESULTS = Path(__file__).with_name("results")
 HARNESS = ("bench", "orchestrator/local")
@@ -34,15 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__)
     parser.add_argument("revisions", nargs="+", help="git revisions, oldest first")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument(
-        "--server",
-        choices=SERVERS,
-        default=SERVERS[0],
-        help="HTTP_SERVER for the services (revisions before the setting ignore it)",
-    )
-    parser.add_argument(
-        "--record", action="store_true", help="write bench/results/changes[-SERVER].md"
-    )
+    parser.add_argument("--record", action="store_true", help="write bench/results/changes.md")
     args = parser.parse_args()
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="movies-compare-") as tmp:
@@ -50,11 +41,10 @@ def main() -> None:
         runs: dict[str, list[Figures]] = {rev: [] for rev in args.revisions}
         for _ in range(args.rounds):
             for rev, tree in trees.items():
-                runs[rev].append(_probe(tree, args.server))
+                runs[rev].append(_probe(tree))
                 loads.append(os.getloadavg()[0])
-    markdown = render(runs, loads, args.server)
-    name = "changes.md" if args.server == SERVERS[0] else f"changes-{args.server}.md"
-    out = RESULTS / name if args.record else _run_path()
+    markdown = render(runs, loads)
+    out = RESULTS / "changes.md" if args.record else _run_path()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(markdown)
     print(markdown)
@@ -76,14 +66,13 @@ def _checkout(rev: str, into: Path) -> Path:
     return into
 
 
-def _probe(tree: Path, server: str) -> Figures:
+def _probe(tree: Path) -> Figures:
     done = subprocess.run(
         [sys.executable, "-m", "bench.probe"],
         cwd=tree,
         capture_output=True,
         text=True,
         timeout=900,
-        env={**os.environ, "HTTP_SERVER": server},  # the services inherit it
     )
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith(MARKER)), None)
     if line is None:
@@ -123,11 +112,10 @@ def _per_list(figures: Figures, name: str) -> float | None:
     return figures["list"]["cpu_us_per_request"][name] / 1000
 
 
-def render(runs: dict[str, list[Figures]], loads: list[float], server: str) -> str:
+def render(runs: dict[str, list[Figures]], loads: list[float]) -> str:
     rounds = len(next(iter(runs.values())))
     header = (
-        f"Run {datetime.now(UTC).isoformat(timespec='seconds')}: `python -m bench.compare "
-        f"--server {server}` (the no-op ceiling on waitress), "
+        f"Run {datetime.now(UTC).isoformat(timespec='seconds')}: `python -m bench.compare`, "
         f"{rounds} rounds, revisions interleaved; 1-minute load average "
         f"{min(loads):.1f} to {max(loads):.1f} over the run. GET by id and the list of "
         "10,000 (through the gateway) with 32 connections for 4 s each; medians of the "

@@ -1,7 +1,7 @@
-"""`python -m bench.noop PORT [SERVER]`: the ceiling of a server stack on this machine.
+"""`python -m bench.noop PORT`: the ceiling of the server stack on this machine.
 
-One Falcon route that does nothing, on waitress (or SERVER) built exactly as the services build
-it (services.common.server, 16 threads), with no middleware, logging or metrics: every read
+One Falcon route that does nothing, on waitress built exactly as the services build it
+(services.common.server, 16 threads), with no middleware, logging or metrics: every read
 figure of the bench is reported as a fraction of what the waitress one serves in the same run."""
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from services.common.server import (
 
 THREADS = 16
 PATH = "/noop"
+QUEUE_LOG_SECONDS = 10.0
 
 
 class Noop:
@@ -39,10 +40,9 @@ class Noop:
 def main() -> None:
     app = falcon.App()
     app.add_route(PATH, Noop())
-    # Only a server other than waitress is named: bench.compare runs this file against older
-    # services/, whose ServerSettings has no such field.
-    chosen = {"server": sys.argv[2]} if len(sys.argv) > 2 and sys.argv[2] != "waitress" else {}
-    settings = ServerSettings("127.0.0.1", int(sys.argv[1]), threads=THREADS, **chosen)
+    settings = ServerSettings(
+        "127.0.0.1", int(sys.argv[1]), threads=THREADS, queue_log_seconds=QUEUE_LOG_SECONDS
+    )
     stop = threading.Event()
     stop_on_signals(stop)
     serve_until_stopped(build_server(app, settings, name="noop"), stop, settings.drain_seconds)
@@ -55,11 +55,11 @@ class NoopProcess:
 
 
 @contextmanager
-def running(port: int, log_path: Path, server: str = "waitress") -> Iterator[NoopProcess]:
+def running(port: int, log_path: Path) -> Iterator[NoopProcess]:
     """This module as a process of its own, like the services, until the block ends."""
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.noop", str(port), server],
+            [sys.executable, "-m", "bench.noop", str(port)],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

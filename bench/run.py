@@ -6,7 +6,6 @@ import os
 import statistics
 import tempfile
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,26 +25,19 @@ ROUNDS = 5
 CEILING_SECONDS = 4
 
 
-def run(seconds: int, server: str = "waitress") -> dict[str, Any]:
-    """Returns every figure of the run as plain data (what latest.json holds), with the
-    services on `server` (HTTP_SERVER)."""
+def run(seconds: int) -> dict[str, Any]:
+    """Returns every figure of the run as plain data (what latest.json holds)."""
     require_wrk()
     problem = check_reachable()
     if problem:
         raise BenchError(problem)
     started = time.monotonic()
-    results: dict[str, Any] = {"meta": {**_meta(seconds), "server": server}}
+    results: dict[str, Any] = {"meta": _meta(seconds)}
     with tempfile.TemporaryDirectory(prefix="movies-bench-") as workdir:
-        stack = Stack.create(Path(workdir), HTTP_SERVER=server).start()
+        stack = Stack.create(Path(workdir)).start()
         try:
-            with ExitStack() as ceilings:
-                ceiling = ceilings.enter_context(_noop(Path(workdir), "waitress"))
-                own = (
-                    None
-                    if server == "waitress"
-                    else ceilings.enter_context(_noop(Path(workdir), server))
-                )
-                results.update(_service_phases(stack, ceiling, seconds, own))
+            with noop.running(free_port(), Path(workdir) / "noop.log") as ceiling:
+                results.update(_service_phases(stack, ceiling, seconds))
         finally:
             stack.destroy()
     results["ceilings"] = _ceilings()
@@ -54,13 +46,7 @@ def run(seconds: int, server: str = "waitress") -> dict[str, Any]:
     return results
 
 
-def _noop(workdir: Path, server: str) -> Any:
-    return noop.running(free_port(), workdir / f"noop-{server}.log", server)
-
-
-def _service_phases(
-    stack: Stack, ceiling: noop.NoopProcess, seconds: int, own: noop.NoopProcess | None
-) -> dict[str, Any]:
+def _service_phases(stack: Stack, ceiling: noop.NoopProcess, seconds: int) -> dict[str, Any]:
     by_id, by_title = seed_movies(stack.inventory.url)
     services = [stack.gateway, stack.inventory, stack.billing]
     time.sleep(IDLE_SETTLE_SECONDS)
@@ -72,8 +58,7 @@ def _service_phases(
     direct = _direct_inventory(stack)
     try:
         http = {
-            c.name: _compare(stack, direct, (ceiling, own), c, seconds, peaks)
-            for c in (by_id, by_title)
+            c.name: _compare(stack, direct, ceiling, c, seconds, peaks) for c in (by_id, by_title)
         }
     finally:
         direct.stop()
@@ -111,16 +96,14 @@ def _direct_inventory(stack: Stack) -> ServiceProcess:
 def _compare(
     stack: Stack,
     direct: ServiceProcess,
-    noops: tuple[noop.NoopProcess, noop.NoopProcess | None],
+    ceiling: noop.NoopProcess,
     case: Case,
     seconds: int,
     peaks: PeakRss,
 ) -> dict[str, Any]:
-    """Gateway, inventory and the no-op ceiling (and the no-op on the services' own server,
-    when that is not waitress) in alternating rounds, so that a burst of load from elsewhere
-    on the machine hits every side of a ratio rather than one."""
+    """Gateway, inventory and the no-op ceiling in alternating rounds, so that a burst of load
+    from elsewhere on the machine hits every side of a ratio rather than one."""
     per_round = _per_round(seconds)
-    ceiling, own = noops
     sides = {
         "inventory": _Side(direct.url, {"inventory": direct.pid}),
         "gateway": _Side(
@@ -128,8 +111,6 @@ def _compare(
         ),
         "noop": _Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH),
     }
-    if own is not None:
-        sides["noop_own"] = _Side(own.url, {"noop": own.pid}, servers=(), path=noop.PATH)
     with peaks.sampling([stack.gateway, stack.inventory, direct]):
         for side in sides.values():
             side.warm(case)
@@ -142,7 +123,6 @@ def _compare(
     return {
         **summaries,
         "of_noop": _of(sides, "noop"),
-        **({"of_own_noop": _of(sides, "noop_own")} if own is not None else {}),
         "ratio": round(statistics.median(ratios), 3),
         "ratio_by_round": [round(r, 3) for r in ratios],
         # How much more CPU a request costs through the gateway: what the ratio would be

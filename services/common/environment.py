@@ -36,11 +36,6 @@ def server(port: int, threads: int) -> Environment:
     return (
         Variable("HOST", "Address to listen on", "0.0.0.0"),  # noqa: S104 - containers listen on all
         Variable("PORT", "HTTP port", str(port)),
-        Variable(
-            "HTTP_SERVER",
-            "HTTP server: `waitress`, or `granian` (embedded; several times the throughput)",
-            "waitress",
-        ),
         Variable("THREADS", "Worker threads that run requests", str(threads), tuning=True),
         Variable(
             "QUEUE_LOG_SECONDS", "Interval of the busy-server summary line", "10.0", tuning=True

@@ -1,12 +1,10 @@
 """What each running container is, checked from inside it and against the rendered chart:
 uid/gid, no capabilities, no new privileges, seccomp, a read-only root filesystem, the
-resource limits, the env from the ConfigMap and Secrets, the mounted volumes, and for the
-apps the HTTP server the values chose."""
+resource limits, the env from the ConfigMap and Secrets and the mounted volumes."""
 
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -60,8 +58,6 @@ def check_workload(podman: Podman, plan: Plan, workload: Workload) -> Iterator[C
         yield _limits(name, inspect, container.get("resources", {}).get("limits", {}))
         yield _env(name, inspect, container.get("env", []), env_sources(plan))
         yield _mounts(name, inspect, container.get("volumeMounts", []), workload.claims)
-        if any(item["name"] == "HTTP_SERVER" for item in container.get("env", [])):
-            yield _server(podman, name, inspect)
 
 
 def _status(podman: Podman, name: str) -> dict[str, str]:
@@ -133,15 +129,6 @@ def _env(
         f"{len(env) - len(wrong)}/{len(env)} variables as the ConfigMap, Secrets and values say"
         + (f"; wrong: {wrong}" if wrong else ""),
     )
-
-
-def _server(podman: Podman, name: str, inspect: Mapping[str, Any]) -> Check:
-    """The service's own "listening" line names the server that really runs."""
-    wanted = dict(item.split("=", 1) for item in inspect["Config"]["Env"]).get("HTTP_SERVER")
-    logs = podman.run("logs", name, check=False).stdout.splitlines()
-    listening = [json.loads(line) for line in logs if '"msg":"listening"' in line]
-    running = listening[-1].get("server") if listening else None
-    return Check(f"{name}: HTTP server", running == wanted, f"{running} (HTTP_SERVER={wanted})")
 
 
 def _mounts(

@@ -1,4 +1,4 @@
-"""Both HTTP servers, real, on loopback: what the services rely on from either of them."""
+"""The services' HTTP server (waitress), real, on loopback: what the services rely on."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import requests
 from prometheus_client import CollectorRegistry, generate_latest
 
 from orchestrator.local.process import free_port
-from services.common.server import SERVERS, ServerSettings, build_server, serve_until_stopped
+from services.common.server import ServerSettings, build_server, serve_until_stopped
 
 CHUNK = b"x" * 65536
 
@@ -38,8 +38,12 @@ def _app(environ: dict[str, Any], start_response: Any) -> Any:
 
 
 @contextmanager
-def serving(server: str, *, threads: int = 4, drain: float = 5.0, **kw: Any) -> Iterator[Any]:
-    settings = ServerSettings("127.0.0.1", free_port(), threads=threads, server=server, **kw)
+def serving(
+    *, threads: int = 4, drain: float = 5.0, queue_log_seconds: float = 10.0
+) -> Iterator[Any]:
+    settings = ServerSettings(
+        "127.0.0.1", free_port(), threads=threads, queue_log_seconds=queue_log_seconds
+    )
     registry = CollectorRegistry()
     stop = threading.Event()
     built = build_server(_app, settings, name="test", registry=registry)
@@ -66,9 +70,8 @@ def _wait_up(url: str) -> None:
     raise TimeoutError(url)
 
 
-@pytest.mark.parametrize("server", SERVERS)
-def test_answers_reads_bodies_and_keeps_connections_alive(server):
-    with serving(server) as (url, *_):
+def test_answers_reads_bodies_and_keeps_connections_alive():
+    with serving() as (url, *_):
         session = requests.Session()
         assert session.get(url + "/").text == "ok"
         assert session.post(url + "/echo", data=b"a" * 100_000).text == "100000 POST"
@@ -77,20 +80,18 @@ def test_answers_reads_bodies_and_keeps_connections_alive(server):
         assert len(session.get(url + "/stream?3").content) == 3 * len(CHUNK)
 
 
-@pytest.mark.parametrize("server", SERVERS)
-def test_a_taken_port_fails_when_the_server_is_built(server):
+def test_a_taken_port_fails_when_the_server_is_built():
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        settings = ServerSettings("127.0.0.1", port, server=server)
+        settings = ServerSettings("127.0.0.1", port, threads=1, queue_log_seconds=10.0)
         with pytest.raises(OSError):
             build_server(_app, settings, name="test")
 
 
-@pytest.mark.parametrize("server", SERVERS)
-def test_stop_finishes_in_flight_requests_and_refuses_new_ones(server):
-    with serving(server) as (url, stop, thread, _):
+def test_stop_finishes_in_flight_requests_and_refuses_new_ones():
+    with serving() as (url, stop, thread, _):
         with ThreadPoolExecutor(2) as pool:
             slow = pool.submit(requests.get, url + "/slow", timeout=10)
             time.sleep(0.3)  # the request is running
@@ -102,11 +103,10 @@ def test_stop_finishes_in_flight_requests_and_refuses_new_ones(server):
             requests.get(url + "/", timeout=2)
 
 
-@pytest.mark.parametrize("server", SERVERS)
-def test_a_long_answer_to_a_slow_reader_is_not_held_in_memory(server):
+def test_a_long_answer_to_a_slow_reader_is_not_held_in_memory():
     """256 MiB streamed to a client that reads slowly: the producer waits for the client
     instead of buffering the answer (the movie list relies on this)."""
-    with serving(server) as (url, *_):
+    with serving() as (url, *_):
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         with requests.get(url + "/stream?4096", stream=True, timeout=10) as answer:
             got = 0
@@ -119,32 +119,20 @@ def test_a_long_answer_to_a_slow_reader_is_not_held_in_memory(server):
     assert grown_mib < 64, f"peak RSS grew by {grown_mib:.0f} MiB"
 
 
-@pytest.mark.parametrize(
-    ("server", "logger", "message", "counter"),
-    [
-        ("waitress", "waitress.queue", "task queue backed up", "server_task_queue_backlogs_total"),
-        (
-            "granian",
-            "services.common.server",
-            "all worker threads busy",
-            "server_threads_saturated_total",
-        ),
-    ],
-)
-def test_a_busy_server_is_one_summary_line_per_interval_and_a_metric(
-    server, logger, message, counter, caplog
-):
-    busy = serving(server, threads=1, queue_log_seconds=0.2)
-    with caplog.at_level(logging.WARNING, logger=logger), busy as (url, _, _, registry):
+def test_a_busy_server_is_one_summary_line_per_interval_and_a_metric(caplog):
+    busy = serving(threads=1, queue_log_seconds=0.2)
+    with caplog.at_level(logging.WARNING, logger="waitress.queue"), busy as (url, _, _, registry):
         with ThreadPoolExecutor(8) as pool:
             statuses = list(
                 pool.map(lambda _: requests.get(url + "/", timeout=10).status_code, range(40))
             )
         metrics = generate_latest(registry).decode()
     assert statuses == [200] * 40
-    lines = [r for r in caplog.records if r.name == logger and r.getMessage() == message]
+    lines = [r for r in caplog.records if r.getMessage() == "task queue backed up"]
     assert 1 <= len(lines) <= 8
     [counted] = [
-        float(line.split()[1]) for line in metrics.splitlines() if line.startswith(counter)
+        float(line.split()[1])
+        for line in metrics.splitlines()
+        if line.startswith("server_task_queue_backlogs_total")
     ]
     assert counted >= 10
