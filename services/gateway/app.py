@@ -32,7 +32,7 @@ class GatewayDeps:
     @classmethod
     def open(cls, config: GatewayConfig) -> GatewayDeps:
         return cls(
-            inventory=InventoryClient(config.inventory),
+            inventory=InventoryClient(config.inventory, pool_size=config.server.threads),
             publisher=OrderPublisher(config.broker, timeout=config.publish_timeout),
             max_body_bytes=config.max_body_bytes,
         )

@@ -38,10 +38,10 @@ ENVIRONMENT = (
 @dataclass(frozen=True)
 class UpstreamSettings:
     base_url: str
-    connect_timeout: float = 2.0
-    read_timeout: float = 10.0
+    connect_timeout: float
+    read_timeout: float  # the whole of an answer read before it is relayed
     # The whole of a relayed answer (the complete movie list), the slowest client included.
-    stream_timeout: float = 120.0
+    stream_timeout: float
 
 
 @dataclass(frozen=True)

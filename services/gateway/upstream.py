@@ -1,20 +1,34 @@
-"""Forwarding requests to inventory over keep-alive connections, one per gateway thread."""
+"""Forwarding requests to inventory through urllib3's connection pool: keep-alive connections
+(as many as the gateway has threads), connect and read timeouts, and a deadline on each whole
+answer (services.gateway.answer_deadline)."""
 
 from __future__ import annotations
 
 import logging
-import select
-import socket
-import ssl
-import threading
+import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote
+
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
+from urllib3.response import HTTPResponse
+from urllib3.util import Timeout, parse_url
 
 from services.common.errors import DependencyTimeout, DependencyUnavailable
+from services.gateway.answer_deadline import (
+    Deadline,
+    DeadlineConnection,
+    DeadlineHTTPSConnection,
+    Watchdog,
+)
 from services.gateway.config import UpstreamSettings
-from services.gateway.deadline import Watchdog
-from services.gateway.http1 import Connection, Head
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +36,13 @@ log = logging.getLogger(__name__)
 # still a 504; longer or chunked ones (the whole movie list) are relayed as they arrive,
 # holding one read's worth in memory instead of the whole answer.
 BUFFERED_MAX = 256 * 1024
+READ_SIZE = 64 * 1024
+# A kept-alive connection that inventory closed while it was idle fails the moment it is
+# reused; these requests can go again on a fresh one, the others cannot (they may have run).
+SAFE_TO_RESEND = frozenset({"GET", "HEAD"})
+# http.client refuses a target with control characters or spaces in it; those are
+# percent-encoded, everything else goes to inventory as the client sent it.
+_TARGET_SAFE = string.punctuation
 
 
 class BadUpstream(Exception):
@@ -31,43 +52,58 @@ class BadUpstream(Exception):
 @dataclass(frozen=True)
 class UpstreamResponse:
     status: int
-    headers: Mapping[str, str]  # lower-case names
+    headers: Mapping[str, str]  # case-insensitive
     body: bytes
     stream: Iterator[bytes] | None = None
     """Set instead of `body` for answers relayed as they arrive."""
 
 
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = DeadlineConnection
+
+
+class _TlsPool(HTTPSConnectionPool):
+    ConnectionCls = DeadlineHTTPSConnection
+
+
 class InventoryClient:
-    """Keeps one keep-alive connection per calling thread (the server's threads are long-lived).
-
-    A thread never shares its connection, so a pool's locking, checks and response wrapping
-    would be pure cost on every proxied request.
-    """
-
-    def __init__(self, settings: UpstreamSettings) -> None:
-        url = urlsplit(settings.base_url)
-        self._tls = ssl.create_default_context() if url.scheme == "https" else None
-        self._host = url.hostname or "localhost"
-        self._port = url.port or (443 if self._tls else 80)
-        self._host_header = url.netloc
-        self._connect_timeout = settings.connect_timeout
+    def __init__(self, settings: UpstreamSettings, *, pool_size: int) -> None:
+        url = parse_url(settings.base_url)
+        self._watchdog = Watchdog()
+        pool = _TlsPool if url.scheme == "https" else _Pool
+        self._pool = pool(
+            url.host or "localhost",
+            url.port,
+            timeout=Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
+            maxsize=pool_size,
+            retries=False,
+            watchdog=self._watchdog,
+        )
         self._read_timeout = settings.read_timeout
         self._stream_timeout = settings.stream_timeout
-        self._local = threading.local()
-        # One watchdog thread per client (so per process), started on the first request.
-        self._watchdog = Watchdog()
-        self._open: set[Connection] = set()
-        self._open_lock = threading.Lock()
 
     def request(
         self, method: str, path: str, *, headers: Mapping[str, str], body: bytes | None = None
     ) -> UpstreamResponse:
-        conn = self._connection()
-        try:
-            return self._exchange(conn, method, path, headers, body)
-        except BaseException:
-            self._discard(conn)  # its state is unknown: never reuse it
-            raise
+        target = quote(path, safe=_TARGET_SAFE, encoding="latin-1")
+        with self._watchdog.deadline(self._read_timeout) as deadline:
+            try:
+                response = self._send(deadline, method, target, headers, body)
+                if _relayed(response):
+                    return UpstreamResponse(
+                        response.status, response.headers, b"", self._relay(response)
+                    )
+                data = response.read(decode_content=False)
+                response.release_conn()
+            except NewConnectionError as error:
+                raise DependencyUnavailable("inventory is unavailable") from error
+            except (ConnectTimeoutError, ReadTimeoutError) as error:
+                raise DependencyTimeout("inventory did not answer in time") from error
+            except (HTTPError, OSError, ValueError) as error:
+                if deadline.late:  # the cut shows as a reset or a short answer
+                    raise DependencyTimeout("inventory did not answer in time") from error
+                raise BadUpstream("inventory sent a broken response") from error
+        return UpstreamResponse(response.status, response.headers, data)
 
     def ping(self) -> None:
         response = self.request("GET", "/healthz", headers={})
@@ -75,96 +111,60 @@ class InventoryClient:
             raise DependencyUnavailable(f"inventory /healthz answered {response.status}")
 
     def close(self) -> None:
-        with self._open_lock:
-            conns = list(self._open)
-        for conn in conns:
-            self._discard(conn)
+        self._pool.close()
         self._watchdog.close()
 
-    def _exchange(
+    def _send(
         self,
-        conn: Connection,
+        deadline: Deadline,
         method: str,
-        path: str,
+        target: str,
         headers: Mapping[str, str],
         body: bytes | None,
-    ) -> UpstreamResponse:
+    ) -> HTTPResponse:
         try:
-            conn.send(method, path, headers, body)
-            # The socket timeout bounds each read; the watchdog bounds the whole answer, so
-            # an inventory that trickles one byte at a time still ends in a 504 on time.
-            with self._watchdog.guard(conn.sock, self._read_timeout) as late:
-                try:
-                    head = conn.read_head(method)
-                    relay = head.length is None or head.length > BUFFERED_MAX
-                    data = b"" if relay else conn.read_body(head)
-                except OSError:  # BrokenAnswer included
-                    if late.is_set():  # the cut shows as a reset or a short answer
-                        raise TimeoutError("no complete answer in time") from None
-                    raise
-        except TimeoutError as error:
-            raise DependencyTimeout("inventory did not answer in time") from error
-        except OSError as error:
-            raise BadUpstream("inventory sent a broken response") from error
-        if relay:
-            return UpstreamResponse(head.status, head.headers, b"", self._relay(conn, head))
-        if head.will_close:
-            self._discard(conn)
-        return UpstreamResponse(head.status, head.headers, data)
+            return self._urlopen(method, target, headers, body)
+        except ProtocolError:
+            if method not in SAFE_TO_RESEND or deadline.late:
+                raise
+            return self._urlopen(method, target, headers, body)
 
-    def _relay(self, conn: Connection, head: Head) -> Iterator[bytes]:
+    def _urlopen(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
+    ) -> HTTPResponse:
+        response = self._pool.urlopen(
+            method,
+            target,
+            body=body,
+            headers=dict(headers),
+            redirect=False,
+            assert_same_host=False,
+            preload_content=False,
+            decode_content=False,
+        )
+        assert isinstance(response, HTTPResponse)  # what the pool's connections return
+        return response
+
+    def _relay(self, response: HTTPResponse) -> Iterator[bytes]:
         """The answer's body in chunks, within the stream deadline. Runs on the thread that
         made the request (the server iterates a response on its worker thread), so the
-        thread's connection is free again, or discarded, once the client has the whole answer."""
+        connection goes back to the pool, or is closed, once the client has the answer."""
         complete = False
         try:
-            with self._watchdog.guard(conn.sock, self._stream_timeout):
-                yield from conn.body_chunks(head)
+            with self._watchdog.deadline(self._stream_timeout):
+                self._watchdog.attach(response.shutdown)
+                yield from response.stream(READ_SIZE, decode_content=False)
             complete = True
-        except OSError as error:
+        except (HTTPError, OSError) as error:
             # The status line is gone already: all that is left is to cut the client off too.
             log.warning("inventory's answer broke off while relayed: %r", error)
-            raise
+            raise ConnectionError("inventory's answer broke off") from error
         finally:
-            if not complete or head.will_close:
-                self._discard(conn)
-
-    def _connection(self) -> Connection:
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and not _dropped(conn.sock):
-            return conn
-        if conn is not None:
-            self._discard(conn)
-        conn = self._connect()
-        self._local.conn = conn
-        return conn
-
-    def _connect(self) -> Connection:
-        try:
-            sock = socket.create_connection((self._host, self._port), self._connect_timeout)
-            if self._tls is not None:
-                sock = self._tls.wrap_socket(sock, server_hostname=self._host)
-        except TimeoutError as error:
-            raise DependencyTimeout("inventory did not answer in time") from error
-        except OSError as error:
-            raise DependencyUnavailable("inventory is unavailable") from error
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.settimeout(self._read_timeout)
-        conn = Connection(sock, self._host_header)
-        with self._open_lock:
-            self._open.add(conn)
-        return conn
-
-    def _discard(self, conn: Connection) -> None:
-        if getattr(self._local, "conn", None) is conn:
-            self._local.conn = None
-        with self._open_lock:
-            self._open.discard(conn)
-        conn.close()
+            if not complete:
+                response.close()  # mid-answer: never reused
+            response.release_conn()
 
 
-def _dropped(sock: socket.socket) -> bool:
-    """An idle keep-alive socket that is readable was closed (or spoken to) by inventory."""
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))
+def _relayed(response: HTTPResponse) -> bool:
+    length = response.headers.get("content-length")
+    return length is None or not length.isdigit() or int(length) > BUFFERED_MAX

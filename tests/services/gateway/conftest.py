@@ -15,6 +15,7 @@ from services.gateway.publisher import OrderPublisher
 from services.gateway.upstream import InventoryClient
 
 MakeGateway = Callable[..., testing.TestClient]
+POOL_SIZE = 16  # the most requests at once of any test here
 
 
 @pytest.fixture
@@ -37,7 +38,8 @@ def make_gateway(queue: QueueName) -> Iterator[MakeGateway]:
                     connect_timeout=1.0,
                     read_timeout=read_timeout,
                     stream_timeout=stream_timeout,
-                )
+                ),
+                pool_size=POOL_SIZE,
             ),
             publisher=OrderPublisher(broker_settings(queue.name, port=broker_port), timeout=2.0),
             max_body_bytes=max_body_bytes,
