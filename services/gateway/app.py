@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from services.common.app import new_app
 from services.common.config import process_env
+from services.common.environment import MAX_BODY_BYTES
 from services.gateway.config import GatewayConfig
 from services.gateway.docs import add_docs_routes
 from services.gateway.publisher import OrderPublisher
@@ -27,7 +28,7 @@ from services.gateway.upstream import InventoryClient
 class GatewayDeps:
     inventory: InventoryClient
     publisher: OrderPublisher
-    max_body_bytes: int = 64 * 1024
+    max_body_bytes: int = MAX_BODY_BYTES
 
     @classmethod
     def open(cls, config: GatewayConfig) -> GatewayDeps:

@@ -38,10 +38,10 @@ ENVIRONMENT = (
 @dataclass(frozen=True)
 class UpstreamSettings:
     base_url: str
-    connect_timeout: float = 2.0
-    read_timeout: float = 10.0
+    connect_timeout: float
+    read_timeout: float
     # The whole of a relayed answer (the complete movie list), the slowest client included.
-    stream_timeout: float = 120.0
+    stream_timeout: float
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ class GatewayConfig:
     server: ServerSettings
     inventory: UpstreamSettings
     broker: BrokerSettings
-    publish_timeout: float = 5.0
-    max_body_bytes: int = 64 * 1024
+    publish_timeout: float
+    max_body_bytes: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewayConfig:
