@@ -80,7 +80,3 @@ def body_limit() -> Environment:
     return (
         Variable("MAX_BODY_BYTES", "Largest JSON body accepted", str(MAX_BODY_BYTES), tuning=True),
     )
-
-
-def names(environment: Environment) -> list[str]:
-    return [variable.name for variable in environment]
