@@ -27,11 +27,26 @@ ENVIRONMENT = (
 
 @dataclass(frozen=True)
 class ConsumerSettings:
-    prefetch: int = 1000
-    batch_size: int = 500
-    batch_wait_seconds: float = 0.02
-    backoff_max_seconds: float = 15.0
+    prefetch: int
+    batch_size: int
+    batch_wait_seconds: float
+    backoff_max_seconds: float
     heartbeat_seconds: int = 30
+
+    @classmethod
+    def from_env(cls, read: Reader) -> ConsumerSettings:
+        batch_size = read.integer("BILLING_BATCH_SIZE", minimum=1)
+        prefetch = (
+            read.integer("BILLING_PREFETCH", minimum=1)
+            if read.is_set("BILLING_PREFETCH")
+            else 2 * batch_size
+        )
+        return cls(
+            prefetch=prefetch,
+            batch_size=batch_size,
+            batch_wait_seconds=read.number("BILLING_BATCH_WAIT_SECONDS"),
+            backoff_max_seconds=read.number("BILLING_BACKOFF_MAX_SECONDS"),
+        )
 
 
 @dataclass(frozen=True)
@@ -44,20 +59,9 @@ class BillingConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> BillingConfig:
         read = Reader.of(env, ENVIRONMENT)
-        batch_size = read.integer("BILLING_BATCH_SIZE", minimum=1)
-        prefetch = (
-            read.integer("BILLING_PREFETCH", minimum=1)
-            if read.is_set("BILLING_PREFETCH")
-            else 2 * batch_size
-        )
         return cls(
             server=ServerSettings.from_env(read, drain_seconds=2.0),
             db=DbSettings.from_env(read, "BILLING_DB"),
             broker=BrokerSettings.from_env(read),
-            consumer=ConsumerSettings(
-                prefetch=prefetch,
-                batch_size=batch_size,
-                batch_wait_seconds=read.number("BILLING_BATCH_WAIT_SECONDS"),
-                backoff_max_seconds=read.number("BILLING_BACKOFF_MAX_SECONDS"),
-            ),
+            consumer=ConsumerSettings.from_env(read),
         )

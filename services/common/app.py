@@ -55,7 +55,13 @@ class ServiceApp(falcon.App):
         self.registry = registry
 
 
-def new_app(*, registry: CollectorRegistry, checks: Mapping[str, Check]) -> ServiceApp:
+def new_app(
+    *,
+    registry: CollectorRegistry,
+    checks: Mapping[str, Check],
+    reports: Mapping[str, Check] | None = None,
+) -> ServiceApp:
+    """``checks`` decide readiness; ``reports`` are only shown in /readyz (see health.py)."""
     metrics = HttpMetrics(registry)
     middleware: list[Any] = [RequestIdMiddleware(), AccessLogMiddleware(metrics)]
     app = ServiceApp(registry, middleware)
@@ -68,7 +74,7 @@ def new_app(*, registry: CollectorRegistry, checks: Mapping[str, Check]) -> Serv
         dumps=orjson.dumps, loads=orjson.loads
     )
     install_error_handling(app)
-    add_probe_routes(app, checks, MetricsResource(registry))
+    add_probe_routes(app, checks, reports or {}, MetricsResource(registry))
     return app
 
 

@@ -31,6 +31,9 @@ class Variable:
 
 Environment = tuple[Variable, ...]
 
+# The largest JSON body (and order message) accepted unless MAX_BODY_BYTES says otherwise.
+MAX_BODY_BYTES = 64 * 1024
+
 
 def server(port: int, threads: int) -> Environment:
     return (
@@ -69,8 +72,6 @@ def database(prefix: str, component: contract.Component, name: str) -> Environme
 
 
 def body_limit() -> Environment:
-    return (Variable("MAX_BODY_BYTES", "Largest JSON body accepted", str(64 * 1024), tuning=True),)
-
-
-def names(environment: Environment) -> list[str]:
-    return [variable.name for variable in environment]
+    return (
+        Variable("MAX_BODY_BYTES", "Largest JSON body accepted", str(MAX_BODY_BYTES), tuning=True),
+    )

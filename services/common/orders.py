@@ -13,10 +13,12 @@ from typing import Any
 
 import orjson
 
-MAX_ID = 2**63 - 1
+from services.common.environment import MAX_BODY_BYTES
+from services.common.ids import MAX_ID
+
 MAX_ITEMS = 1_000_000
 MAX_AMOUNT = Decimal("9999999999.99")  # NUMERIC(12, 2)
-MAX_MESSAGE_BYTES = 64 * 1024
+MAX_MESSAGE_BYTES = MAX_BODY_BYTES
 
 
 class InvalidOrder(ValueError):

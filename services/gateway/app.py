@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from services.common.app import new_app
 from services.common.config import process_env
+from services.common.environment import MAX_BODY_BYTES
 from services.gateway.config import GatewayConfig
 from services.gateway.docs import add_docs_routes
 from services.gateway.publisher import OrderPublisher
@@ -27,7 +28,7 @@ from services.gateway.upstream import InventoryClient
 class GatewayDeps:
     inventory: InventoryClient
     publisher: OrderPublisher
-    max_body_bytes: int = 64 * 1024
+    max_body_bytes: int = MAX_BODY_BYTES
 
     @classmethod
     def open(cls, config: GatewayConfig) -> GatewayDeps:
@@ -43,9 +44,10 @@ class GatewayDeps:
 
 
 def create_app(deps: GatewayDeps) -> falcon.App:
-    # Ready means "can take orders": movie reads degrade to 503 on their own if inventory is
-    # down, and failing readiness for that would pull every gateway out of rotation at once.
-    app = new_app(registry=CollectorRegistry(), checks={"broker": deps.publisher.ping})
+    # Ready depends on nothing but this process: movie reads and orders each answer 503 on
+    # their own while inventory or the broker is away; the body still shows both.
+    reports = {"broker": deps.publisher.ping, "inventory": deps.inventory.ping}
+    app = new_app(registry=CollectorRegistry(), checks={}, reports=reports)
     proxy = MovieProxy(deps.inventory, max_body_bytes=deps.max_body_bytes)
     app.add_route("/api/movies", MoviesProxyResource(proxy))
     app.add_route("/api/movies/{movie_id}", MovieProxyResource(proxy))

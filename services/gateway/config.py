@@ -49,8 +49,8 @@ class GatewayConfig:
     server: ServerSettings
     inventory: UpstreamSettings
     broker: BrokerSettings
-    publish_timeout: float = 5.0
-    max_body_bytes: int = 64 * 1024
+    publish_timeout: float
+    max_body_bytes: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewayConfig:

@@ -10,12 +10,14 @@ from prometheus_client import CollectorRegistry
 from services.common.app import new_app
 from services.common.config import process_env
 from services.common.db import ConnectionPool
+from services.common.environment import MAX_BODY_BYTES
+from services.common.ids import MAX_ID
 from services.inventory.config import InventoryConfig
 from services.inventory.resources import MovieResource, MoviesResource
 from services.inventory.storage import MovieStore, migrate
 
 # Ids are BIGSERIAL: anything outside that range cannot exist, so it is a plain 404.
-_ID = "{movie_id:int(min=1, max=9223372036854775807)}"
+_ID = f"{{movie_id:int(min=1, max={MAX_ID})}}"
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class InventoryDeps:
     """``pool`` is what ``close`` releases: None when the caller (a test) owns it."""
 
     store: MovieStore
-    max_body_bytes: int = 64 * 1024
+    max_body_bytes: int = MAX_BODY_BYTES
     pool: ConnectionPool | None = None
 
     @classmethod

@@ -22,7 +22,7 @@ ENVIRONMENT = (
 class InventoryConfig:
     server: ServerSettings
     db: DbSettings
-    max_body_bytes: int = 64 * 1024
+    max_body_bytes: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> InventoryConfig:

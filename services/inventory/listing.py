@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import falcon
 
 from services.common.errors import DependencyTimeout, DependencyUnavailable
+from services.common.ids import MAX_ID
 from services.inventory.storage import JsonPage, MovieStore
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,6 @@ log = logging.getLogger(__name__)
 STREAM_PAGE = 1000
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
-MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,12 @@ from orchestrator.local.backends import (
     broker,
     broker_settings,
 )
-from services.billing.config import ConsumerSettings
+from services.billing.config import ENVIRONMENT, ConsumerSettings
 from services.billing.consumer import BillingConsumer, ConsumerState
 from services.billing.metrics import BillingMetrics
 from services.billing.storage import OrderStore, migrate
 from services.common.broker import durable_queue
+from services.common.config import Reader
 from services.common.db import ConnectionPool, DbSettings
 
 GOOD = {"user_id": 1, "number_of_items": 2, "total_amount": "3.50"}
@@ -96,8 +97,11 @@ def run_consumer(queue: QueueName) -> Iterator:
         metrics, state, stop = BillingMetrics(registry), ConsumerState(), threading.Event()
         consumer = BillingConsumer(
             broker=broker_settings(queue.name),
-            settings=ConsumerSettings(
-                prefetch=2 * batch_size, batch_size=batch_size, backoff_max_seconds=0.5
+            settings=ConsumerSettings.from_env(
+                Reader.of(
+                    {"BILLING_BATCH_SIZE": str(batch_size), "BILLING_BACKOFF_MAX_SECONDS": "0.5"},
+                    ENVIRONMENT,
+                )
             ),
             store=OrderStore(pool),
             metrics=metrics,

@@ -90,6 +90,13 @@ def test_billing_killed_mid_backlog_stores_every_order_exactly_once(tmp_path):
         stack.destroy()
 
 
+def broker_state(gateway: str) -> str:
+    """The broker's state as the gateway's /readyz reports it (it never fails readiness)."""
+    report = requests.get(f"{gateway}/readyz", timeout=10)
+    assert report.status_code == 200, report.text
+    return report.json()["checks"]["broker"]
+
+
 def test_broker_unreachable_answers_503_quickly_and_recovers(own_stack):
     relay = TcpProxy(("127.0.0.1", MQ_PORT)).start()
     own_stack.gateway.env["RABBITMQ_PORT"] = str(relay.port)
@@ -102,13 +109,10 @@ def test_broker_unreachable_answers_503_quickly_and_recovers(own_stack):
     assert answer.status_code == 503
     assert time.monotonic() - started < 3.0
     assert answer.json()["title"] == "Service Unavailable"
-    assert requests.get(f"{stack.gateway.url}/readyz", timeout=10).status_code == 503
+    assert broker_state(stack.gateway.url).startswith("failed")
     assert requests.get(f"{stack.gateway.url}/healthz", timeout=10).status_code == 200
     relay.restore()
-    wait_for(
-        lambda: requests.get(f"{stack.gateway.url}/readyz", timeout=10).status_code == 200,
-        message="gateway ready again",
-    )
+    wait_for(lambda: broker_state(stack.gateway.url) == "ok", message="broker reported back")
     assert place_orders(stack.gateway.url, range(6, 11)) == [200] * 5
     wait_for(lambda: stack.orders() == 10, message="later orders stored")
     time.sleep(0.5)
@@ -142,7 +146,7 @@ def test_the_gateway_stays_in_service_while_the_broker_is_away(own_stack):
     assert requests.get(f"{gateway}/api/movies?title=away", timeout=10).status_code == 200
     assert requests.post(f"{gateway}/api/billing", json=order(7), timeout=10).status_code == 503
     report = requests.get(f"{gateway}/readyz", timeout=10)  # `orchestrator health` reads this
-    assert report.status_code == 503
+    assert report.status_code == 200
     assert report.json()["checks"]["broker"].startswith("failed")
     relay.restore()
     wait_for(
