@@ -38,7 +38,8 @@ def _run(name: str, check: Check) -> str:
     return "ok"
 
 
-def add_probe_routes(app: falcon.App, checks: Mapping[str, Check], metrics: object) -> None:
+def add_probe_routes(app: falcon.App, checks: Mapping[str, Check]) -> None:
+    """/metrics is not among them: it is served on METRICS_PORT only
+    (services.common.metrics_server)."""
     app.add_route("/healthz", LivenessResource())
     app.add_route("/readyz", ReadinessResource(checks))
-    app.add_route("/metrics", metrics)

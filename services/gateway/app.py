@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from services.common.app import new_app
 from services.common.config import process_env
+from services.gateway.auth import ApiTokens, RequireTokenForWrites
 from services.gateway.config import GatewayConfig
 from services.gateway.docs import add_docs_routes
 from services.gateway.publisher import OrderPublisher
@@ -28,6 +29,7 @@ class GatewayDeps:
     inventory: InventoryClient
     publisher: OrderPublisher
     max_body_bytes: int = 64 * 1024
+    api_tokens: ApiTokens | None = None
 
     @classmethod
     def open(cls, config: GatewayConfig) -> GatewayDeps:
@@ -35,6 +37,7 @@ class GatewayDeps:
             inventory=InventoryClient(config.inventory),
             publisher=OrderPublisher(config.broker, timeout=config.publish_timeout),
             max_body_bytes=config.max_body_bytes,
+            api_tokens=config.api_tokens,
         )
 
     def close(self) -> None:
@@ -54,6 +57,8 @@ def create_app(deps: GatewayDeps) -> falcon.App:
     )
     app.add_route("/api/openapi.json", OpenApiResource(load_openapi()))
     add_docs_routes(app)
+    if deps.api_tokens is not None:
+        app.add_middleware(RequireTokenForWrites(deps.api_tokens))
     return app
 
 
