@@ -22,14 +22,14 @@ def _lines(service: ServiceProcess) -> int:
 
 
 def served(service: ServiceProcess) -> int:
-    """Requests the service has answered, from its own http_requests_total (scrapes of
-    /metrics left out: they are not access-logged)."""
-    text = requests.get(service.url + "/metrics", timeout=10).text
+    """Requests the service has answered, from its own http_requests_total (scraped on its
+    metrics port, where scrapes are not counted)."""
+    text = requests.get(service.metrics_url, timeout=10).text
     return round(
         sum(
             float(line.rsplit(" ", 1)[1])
             for line in text.splitlines()
-            if line.startswith("http_requests_total{") and 'route="/metrics"' not in line
+            if line.startswith("http_requests_total{")
         )
     )
 

@@ -19,6 +19,7 @@ SCENARIOS = {
     "poison": "poison",
     "hung-inventory": "hung_inventory",
     "slow-clients": "slow_clients",
+    "auth-fuzz": "auth_fuzz",
     "billing-sigkill": "billing_kills",
     "broker-cut": "broker_cut",
     "db-terminate": "db_terminate",

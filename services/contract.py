@@ -32,6 +32,8 @@ APPS = (GATEWAY, INVENTORY, BILLING)
 COMPONENTS = (*APPS, INVENTORY_DB, BILLING_DB, RABBITMQ)
 
 GATEWAY_NODE_PORT = 30000
+# Every app serves /metrics here, on a listener of its own, never on its public port.
+METRICS_PORT = 9100
 RABBITMQ_MANAGEMENT_PORT = 15672
 
 INVENTORY_DATABASE = "inventory"

@@ -42,12 +42,18 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path | None
     port: int = field(default_factory=free_port)
+    # /metrics is served on a port of its own (METRICS_PORT), never on `port`.
+    metrics_port: int = field(default_factory=free_port)
     command: tuple[str, ...] | None = None
     proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def start(self, *, wait_for: str = "/healthz", timeout: float = 20) -> ServiceProcess:
         self.spawn()
@@ -56,7 +62,13 @@ class ServiceProcess:
 
     def spawn(self) -> subprocess.Popen[bytes]:
         """Starts the process without waiting for it to answer."""
-        env = {**os.environ, **self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        env = {
+            **os.environ,
+            **self.env,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "METRICS_PORT": str(self.metrics_port),
+        }
         env["PYTHONPATH"] = str(ROOT)
         argv = self.command or (sys.executable, "-m", f"services.{self.name}")
         if self.log_path is None:

@@ -11,6 +11,7 @@ from services.common.broker import BrokerSettings
 from services.common.config import Reader
 from services.common.db import DbSettings
 from services.common.environment import Variable
+from services.common.metrics_server import MetricsSettings
 from services.common.server import ServerSettings
 
 ENVIRONMENT = (
@@ -52,6 +53,7 @@ class ConsumerSettings:
 @dataclass(frozen=True)
 class BillingConfig:
     server: ServerSettings
+    metrics: MetricsSettings
     db: DbSettings
     broker: BrokerSettings
     consumer: ConsumerSettings
@@ -61,6 +63,7 @@ class BillingConfig:
         read = Reader.of(env, ENVIRONMENT)
         return cls(
             server=ServerSettings.from_env(read, drain_seconds=2.0),
+            metrics=MetricsSettings.from_env(read),
             db=DbSettings.from_env(read, "BILLING_DB"),
             broker=BrokerSettings.from_env(read),
             consumer=ConsumerSettings.from_env(read),

@@ -16,8 +16,10 @@ from services.common.config import ConfigError, process_env
 from services.common.errors import install_error_handling
 from services.common.health import Check, add_probe_routes
 from services.common.logs import configure_logging
-from services.common.metrics import HttpMetrics, MetricsResource
+from services.common.metrics import HttpMetrics
+from services.common.metrics_server import MetricsServer, MetricsSettings
 from services.common.middleware import AccessLogMiddleware, RequestIdMiddleware
+from services.common.security_headers import SecurityHeadersMiddleware
 from services.common.server import (
     ServerSettings,
     build_server,
@@ -32,6 +34,9 @@ Deps = TypeVar("Deps", bound="Dependencies")
 class ServiceConfig(Protocol):
     @property
     def server(self) -> ServerSettings: ...
+
+    @property
+    def metrics(self) -> MetricsSettings: ...
 
 
 class Dependencies(Protocol):
@@ -63,7 +68,11 @@ def new_app(
 ) -> ServiceApp:
     """``checks`` decide readiness; ``reports`` are only shown in /readyz (see health.py)."""
     metrics = HttpMetrics(registry)
-    middleware: list[Any] = [RequestIdMiddleware(), AccessLogMiddleware(metrics)]
+    middleware: list[Any] = [
+        RequestIdMiddleware(),
+        AccessLogMiddleware(metrics),
+        SecurityHeadersMiddleware(),
+    ]
     app = ServiceApp(registry, middleware)
     app.req_options.strip_url_path_trailing_slash = True
     # The services answer JSON; keep Falcon from guessing other media types for errors.
@@ -74,7 +83,7 @@ def new_app(
         dumps=orjson.dumps, loads=orjson.loads
     )
     install_error_handling(app)
-    add_probe_routes(app, checks, reports or {}, MetricsResource(registry))
+    add_probe_routes(app, checks, reports or {})
     return app
 
 
@@ -102,14 +111,28 @@ def run_service(
         app = create_app(deps)
         registry = app.registry if isinstance(app, ServiceApp) else None
         server = build_server(app, config.server, name=name, registry=registry)
+        metrics = _metrics_server_or_exit(name, registry, config.metrics)
         stop = threading.Event()
         stop_on_signals(stop)
-        if isinstance(deps, Worker):
-            _serve_beside(deps.work, server, stop, config.server.drain_seconds, name)
-        else:
-            serve_until_stopped(server, stop, config.server.drain_seconds)
+        try:
+            if isinstance(deps, Worker):
+                _serve_beside(deps.work, server, stop, config.server.drain_seconds, name)
+            else:
+                serve_until_stopped(server, stop, config.server.drain_seconds)
+        finally:
+            metrics.close()
     finally:
         deps.close()
+
+
+def _metrics_server_or_exit(
+    name: str, registry: CollectorRegistry | None, settings: MetricsSettings
+) -> MetricsServer:
+    try:
+        return MetricsServer(registry or CollectorRegistry(), settings)
+    except ConfigError as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _serve_beside(

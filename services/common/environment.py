@@ -43,6 +43,12 @@ def server(port: int, threads: int) -> Environment:
         Variable(
             "QUEUE_LOG_SECONDS", "Interval of the busy-server summary line", "10.0", tuning=True
         ),
+        Variable(
+            "METRICS_PORT",
+            "Port of the `/metrics` listener (the public port answers 404 there)",
+            str(contract.METRICS_PORT),
+            tuning=True,
+        ),
     )
 
 

@@ -65,8 +65,9 @@ def _run(name: str, check: Check) -> str:
 
 
 def add_probe_routes(
-    app: falcon.App, checks: Mapping[str, Check], reports: Mapping[str, Check], metrics: object
+    app: falcon.App, checks: Mapping[str, Check], reports: Mapping[str, Check]
 ) -> None:
+    """/metrics is not among them: it is served on METRICS_PORT only
+    (services.common.metrics_server)."""
     app.add_route("/healthz", LivenessResource())
     app.add_route("/readyz", ReadinessResource(checks, reports))
-    app.add_route("/metrics", metrics)

@@ -16,7 +16,7 @@ from services.common.metrics import HttpMetrics
 REQUEST_ID_HEADER = "X-Request-ID"
 # Ids come from clients: accept only short, printable tokens so logs cannot be forged.
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 
 log = logging.getLogger("access")
 

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 from services.common.app import new_app
 from services.common.config import process_env
 from services.common.environment import MAX_BODY_BYTES
+from services.gateway.auth import ApiTokens, RequireTokenForWrites
 from services.gateway.config import GatewayConfig
 from services.gateway.docs import add_docs_routes
 from services.gateway.publisher import OrderPublisher
@@ -29,6 +30,7 @@ class GatewayDeps:
     inventory: InventoryClient
     publisher: OrderPublisher
     max_body_bytes: int = MAX_BODY_BYTES
+    api_tokens: ApiTokens | None = None
 
     @classmethod
     def open(cls, config: GatewayConfig) -> GatewayDeps:
@@ -36,6 +38,7 @@ class GatewayDeps:
             inventory=InventoryClient(config.inventory, pool_size=config.server.threads),
             publisher=OrderPublisher(config.broker, timeout=config.publish_timeout),
             max_body_bytes=config.max_body_bytes,
+            api_tokens=config.api_tokens,
         )
 
     def close(self) -> None:
@@ -56,6 +59,8 @@ def create_app(deps: GatewayDeps) -> falcon.App:
     )
     app.add_route("/api/openapi.json", OpenApiResource(load_openapi()))
     add_docs_routes(app)
+    if deps.api_tokens is not None:
+        app.add_middleware(RequireTokenForWrites(deps.api_tokens))
     return app
 
 

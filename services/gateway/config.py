@@ -10,7 +10,9 @@ from services.common import environment as declare
 from services.common.broker import BrokerSettings
 from services.common.config import ConfigError, Reader
 from services.common.environment import Variable
+from services.common.metrics_server import MetricsSettings
 from services.common.server import ServerSettings
+from services.gateway.auth import ApiTokens
 
 ENVIRONMENT = (
     *declare.server(port=contract.GATEWAY.port, threads=16),
@@ -32,6 +34,13 @@ ENVIRONMENT = (
     ),
     Variable("PUBLISH_TIMEOUT_SECONDS", "Wait for the broker's confirm", "5.0", tuning=True),
     *declare.body_limit(),
+    Variable(
+        "API_TOKENS",
+        "Comma-separated bearer tokens that writes need; unset: writes are open",
+        "",
+        secret=True,
+        tuning=True,
+    ),
 )
 
 
@@ -47,10 +56,12 @@ class UpstreamSettings:
 @dataclass(frozen=True)
 class GatewayConfig:
     server: ServerSettings
+    metrics: MetricsSettings
     inventory: UpstreamSettings
     broker: BrokerSettings
     publish_timeout: float
     max_body_bytes: int
+    api_tokens: ApiTokens | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewayConfig:
@@ -60,6 +71,7 @@ class GatewayConfig:
             raise ConfigError(f"INVENTORY_URL must start with http:// or https://, got {url!r}")
         return cls(
             server=ServerSettings.from_env(read),
+            metrics=MetricsSettings.from_env(read),
             inventory=UpstreamSettings(
                 base_url=url,
                 connect_timeout=read.number("INVENTORY_CONNECT_TIMEOUT_SECONDS"),
@@ -69,4 +81,5 @@ class GatewayConfig:
             broker=BrokerSettings.from_env(read),
             publish_timeout=read.number("PUBLISH_TIMEOUT_SECONDS"),
             max_body_bytes=read.integer("MAX_BODY_BYTES", minimum=1),
+            api_tokens=ApiTokens.parse(read.text("API_TOKENS")),
         )

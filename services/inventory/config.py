@@ -9,6 +9,7 @@ from services import contract
 from services.common import environment as declare
 from services.common.config import Reader
 from services.common.db import DbSettings
+from services.common.metrics_server import MetricsSettings
 from services.common.server import ServerSettings
 
 ENVIRONMENT = (
@@ -21,6 +22,7 @@ ENVIRONMENT = (
 @dataclass(frozen=True)
 class InventoryConfig:
     server: ServerSettings
+    metrics: MetricsSettings
     db: DbSettings
     max_body_bytes: int
 
@@ -29,6 +31,7 @@ class InventoryConfig:
         read = Reader.of(env, ENVIRONMENT)
         return cls(
             server=ServerSettings.from_env(read),
+            metrics=MetricsSettings.from_env(read),
             db=DbSettings.from_env(read, "INVENTORY_DB"),
             max_body_bytes=read.integer("MAX_BODY_BYTES", minimum=1),
         )

@@ -9,6 +9,7 @@ import time
 
 from tests.pods import audit, checks
 from tests.pods.cluster import Cluster
+from tests.pods.metrics import check_metrics
 from tests.pods.probes import Outcome, probes_of, run
 from tests.pods.report import Report
 
@@ -41,6 +42,8 @@ def probes_and_checks(report: Report, cluster: Cluster) -> None:
             report.step(f"check {check.name}", check.ok, check.detail)
     ready = audit.call("GET", "/readyz")
     report.step("gateway /readyz on 127.0.0.1:30000", ready.status == 200, str(ready.body))
+    for check in check_metrics(cluster.podman, cluster.plan):
+        report.step(f"metrics {check.name}", check.ok, check.detail)
 
 
 def billing_db(cluster: Cluster) -> audit.BillingDb:

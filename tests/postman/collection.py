@@ -3,7 +3,9 @@ that they cannot drift from it (tests/postman/test_collection.py fails when they
 
 `python -m tests.postman.collection` rewrites docs/postman/. Each request's tests check its
 status and validate its body against the document's schema for that status; ids travel from
-one request to the next in collection variables, none is written in."""
+one request to the next in collection variables, none is written in. Writes authenticate with
+the collection's bearer auth, whose token is the environment's `apiToken` (leave it empty for a
+gateway without API_TOKENS); reads send no token, as the document says they need none."""
 
 from __future__ import annotations
 
@@ -59,7 +61,6 @@ FLOW = (
     Step("listMovies", name="listMovies (none left)", checks=("pm.expect(body).to.eql([]);",)),
     Step("liveness"),
     Step("readiness"),
-    Step("metrics"),
     Step("openapi"),
     Step("docs"),
 )
@@ -102,6 +103,7 @@ def collection(document: dict[str, Any]) -> dict[str, Any]:
             + "\n\nGenerated from services/gateway/openapi.json; set baseUrl in an environment.",
             "schema": SCHEMA_URL,
         },
+        "auth": _auth(document),
         "item": [_item(step, *ops[step.operation], document) for step in FLOW],
         "variable": [
             {"key": "movieId", "value": ""},
@@ -111,6 +113,18 @@ def collection(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+TOKEN_VARIABLE = "apiToken"
+
+
+def _auth(document: dict[str, Any]) -> dict[str, Any]:
+    """The document's one security scheme (HTTP bearer) as the collection's auth."""
+    (scheme,) = document["components"]["securitySchemes"].values()
+    if (scheme["type"], scheme["scheme"]) != ("http", "bearer"):
+        raise ValueError(f"the collection knows only HTTP bearer auth, not {scheme}")
+    token = {"key": "token", "value": f"{{{{{TOKEN_VARIABLE}}}}}", "type": "string"}
+    return {"type": "bearer", "bearer": [token]}
+
+
 def _item(step: Step, method: str, path: str, op: dict[str, Any], doc: dict[str, Any]) -> Any:
     request: dict[str, Any] = {
         "method": method.upper(),
@@ -118,6 +132,8 @@ def _item(step: Step, method: str, path: str, op: dict[str, Any], doc: dict[str,
         "url": _url(path, step.query),
         "description": op.get("description", op["summary"]),
     }
+    if "security" not in op:  # a read: it needs no token, so it sends none
+        request["auth"] = {"type": "noauth"}
     if step.example is not None:
         body = op["requestBody"]["content"]["application/json"]["examples"][step.example]["value"]
         request["header"].append({"key": "Content-Type", "value": "application/json"})
@@ -177,7 +193,11 @@ def _tests(step: Step, response: dict[str, Any]) -> list[str]:
 def environment(name: str, base_url: str) -> dict[str, Any]:
     return {
         "name": f"movies {name}",
-        "values": [{"key": "baseUrl", "value": base_url, "type": "default", "enabled": True}],
+        "values": [
+            {"key": "baseUrl", "value": base_url, "type": "default", "enabled": True},
+            # One of the gateway's API_TOKENS; empty when writes are open (no API_TOKENS).
+            {"key": TOKEN_VARIABLE, "value": "", "type": "secret", "enabled": True},
+        ],
         "_postman_variable_scope": "environment",
     }
 

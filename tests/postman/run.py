@@ -1,8 +1,11 @@
 """`python -m tests.postman.run NEWMAN`: the committed collection, run by the real newman
-against a stack of its own (free ports, per-run databases and queue), then torn down."""
+against a stack of its own (free ports, per-run databases and queue), then torn down; twice:
+once with writes open (no API_TOKENS, as the audit runs), once with API_TOKENS set on the
+gateway and the token given to newman as the environment's `apiToken`."""
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -10,9 +13,9 @@ from pathlib import Path
 
 from orchestrator.local.backends import check_reachable
 from orchestrator.local.stack import Stack
-from tests.postman.collection import COLLECTION, OUT
+from tests.postman.collection import COLLECTION, OUT, TOKEN_VARIABLE
 
-REPORT = Path(__file__).resolve().parents[2] / "build" / "postman" / "newman.json"
+REPORTS = Path(__file__).resolve().parents[2] / "build" / "postman"
 
 
 def main(argv: list[str]) -> int:
@@ -23,16 +26,29 @@ def main(argv: list[str]) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    runs = {"newman": {}, "newman-with-tokens": {"API_TOKENS": token}}
+    for name, env in runs.items():
+        code = run(argv[0], name, env, token if env else "")
+        if code != 0:
+            return code
+    return 0
+
+
+def run(newman: str, name: str, env: dict[str, str], token: str) -> int:
+    print(f"newman run ({name}: API_TOKENS {'set' if env else 'unset'})", flush=True)
     with tempfile.TemporaryDirectory(prefix="postman-") as tmp:
-        stack = Stack.create(Path(tmp))
+        stack = Stack.create(Path(tmp), **env)
         try:
             stack.start()
             command = [
-                argv[0], "run", str(COLLECTION),
+                newman, "run", str(COLLECTION),
                 "--environment", str(OUT / "local.postman_environment.json"),
                 "--env-var", f"baseUrl={stack.gateway.url}",
-                "--reporters", "cli,json", "--reporter-json-export", str(REPORT),
+                "--env-var", f"{TOKEN_VARIABLE}={token}",
+                "--reporters", "cli,json",
+                "--reporter-json-export", str(REPORTS / f"{name}.json"),
                 "--color", "off", "--bail",
             ]  # fmt: skip
             return subprocess.run(command, check=False).returncode

@@ -6,7 +6,15 @@ from __future__ import annotations
 import json
 import re
 
-from tests.postman.collection import COLLECTION, FLOW, files, load_document, operations
+from tests.postman.collection import (
+    COLLECTION,
+    FLOW,
+    OUT,
+    TOKEN_VARIABLE,
+    files,
+    load_document,
+    operations,
+)
 
 
 def test_the_committed_files_are_generated_from_the_document():
@@ -35,3 +43,20 @@ def test_each_request_checks_its_status_and_body():
         script = "\n".join(item["event"][0]["script"]["exec"])
         assert "pm.response.to.have.status(" in script
         assert "jsonSchema(" in script or "Content-Type" in script
+
+
+def test_writes_take_the_token_from_the_environment_and_reads_send_none():
+    collection = json.loads(COLLECTION.read_text())
+    assert collection["auth"] == {
+        "type": "bearer",
+        "bearer": [{"key": "token", "value": "{{apiToken}}", "type": "string"}],
+    }
+    ops = operations(load_document())
+    for step, item in zip(FLOW, collection["item"], strict=True):
+        secured = "security" in ops[step.operation][2]
+        assert ("auth" not in item["request"]) == secured, item["name"]
+        if not secured:
+            assert item["request"]["auth"] == {"type": "noauth"}
+    for environment in OUT.glob("*.postman_environment.json"):
+        keys = {v["key"] for v in json.loads(environment.read_text())["values"]}
+        assert TOKEN_VARIABLE in keys, environment.name

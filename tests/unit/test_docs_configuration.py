@@ -64,7 +64,7 @@ def default_cell(by_service: dict[str, Variable]) -> str:
         by_default.setdefault(variable.default, []).append(service)
     if len(by_default) == 1:
         (default,) = by_default
-        return "required" if default is None else f"`{default}`"
+        return "required" if default is None else ("unset" if default == "" else f"`{default}`")
     return "; ".join(
         f"`{default}` {', '.join(services)}" for default, services in by_default.items()
     )

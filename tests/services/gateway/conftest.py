@@ -10,6 +10,7 @@ from falcon import testing
 from faults.misbehaving import refused_port
 from orchestrator.local.backends import MQ_PORT, QueueName, broker_settings
 from services.gateway.app import GatewayDeps, create_app
+from services.gateway.auth import ApiTokens
 from services.gateway.config import UpstreamSettings
 from services.gateway.publisher import OrderPublisher
 from services.gateway.upstream import InventoryClient
@@ -29,6 +30,7 @@ def make_gateway(queue: QueueName) -> Iterator[MakeGateway]:
         read_timeout: float = 2.0,
         stream_timeout: float = 5.0,
         max_body_bytes: int = 1024,
+        api_tokens: str = "",
     ) -> testing.TestClient:
         url = inventory_url or f"http://127.0.0.1:{refused_port()}"
         deps = GatewayDeps(
@@ -43,6 +45,7 @@ def make_gateway(queue: QueueName) -> Iterator[MakeGateway]:
             ),
             publisher=OrderPublisher(broker_settings(queue.name, port=broker_port), timeout=2.0),
             max_body_bytes=max_body_bytes,
+            api_tokens=ApiTokens.parse(api_tokens),
         )
         made.append(deps)
         return testing.TestClient(create_app(deps))

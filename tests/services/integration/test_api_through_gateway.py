@@ -156,13 +156,15 @@ def test_probes_metrics_and_openapi(api, stack):
     for service in (stack.gateway, stack.inventory, stack.billing):
         assert requests.get(service.url + "/healthz", timeout=5).status_code == 200
         assert requests.get(service.url + "/readyz", timeout=5).json()["status"] == "ok"
-        metrics = requests.get(service.url + "/metrics", timeout=5)
+        assert (
+            requests.get(service.url + "/healthz", timeout=5).headers["X-Content-Type-Options"]
+            == "nosniff"
+        )
+        assert requests.get(service.url + "/metrics", timeout=5).status_code == 404
+        metrics = requests.get(service.metrics_url, timeout=5)
         assert metrics.headers["Content-Type"].startswith("text/plain")
         assert "http_requests_total" in metrics.text
-    assert (
-        "billing_orders_stored_total"
-        in requests.get(stack.billing.url + "/metrics", timeout=5).text
-    )
+    assert "billing_orders_stored_total" in requests.get(stack.billing.metrics_url, timeout=5).text
     assert api("GET", "/api/openapi.json").json()["openapi"].startswith("3.1")
 
 

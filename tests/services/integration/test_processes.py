@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ import time
 import pytest
 import requests
 
-from orchestrator.local.process import ROOT
+from orchestrator.local.process import ROOT, ServiceProcess
 
 REQUIRED = {
     "gateway": ["RABBITMQ_USER", "RABBITMQ_PASSWORD"],
@@ -51,6 +52,21 @@ def test_malformed_port_is_named():
     result = run_without("inventory", "NOTHING", env)
     assert result.returncode == 2
     assert "PORT must be an integer" in result.stderr
+
+
+def test_a_taken_metrics_port_is_one_clear_line(stack, tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        gateway = ServiceProcess(
+            "gateway", dict(stack.gateway.env), tmp_path / "gateway.log", metrics_port=taken
+        )
+        assert gateway.spawn().wait(timeout=30) == 2
+    assert gateway.logs().splitlines()[-1] == (
+        f"gateway: cannot listen on METRICS_PORT 127.0.0.1:{taken}: Address already in use"
+    )
+    assert "Traceback" not in gateway.logs()
 
 
 def test_sigterm_exits_cleanly_and_promptly(stack):

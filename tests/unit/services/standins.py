@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from falcon import testing
+from prometheus_client import make_wsgi_app
 
 from services.gateway.upstream import UpstreamResponse
 from services.inventory.app import InventoryDeps
@@ -145,3 +146,10 @@ def assert_error(result: testing.Result, status: int) -> dict[str, Any]:
     assert isinstance(body.get("description"), str), body
     assert "Traceback" not in result.text
     return body
+
+
+def scrape(client: testing.TestClient) -> testing.Result:
+    """/metrics as the app's metrics listener serves it (prometheus_client's WSGI app over the
+    app's registry); the public port itself answers 404 there."""
+    assert client.simulate_get("/metrics").status_code == 404
+    return testing.TestClient(make_wsgi_app(client.app.registry)).simulate_get("/metrics")

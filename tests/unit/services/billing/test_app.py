@@ -8,7 +8,7 @@ from falcon import testing
 from services.billing.app import BillingDeps, create_app
 from services.billing.metrics import BillingMetrics
 from services.common.errors import DependencyUnavailable
-from tests.unit.services.standins import Failing, assert_error
+from tests.unit.services.standins import Failing, assert_error, scrape
 
 
 class PingableStore(Failing):
@@ -52,7 +52,7 @@ def test_not_ready_when_the_database_fails(client, deps):
 
 def test_metrics_include_the_consumer_counters(deps, client):
     BillingMetrics(deps.registry).observe_batch(size=5, added=4, seconds=0.01)
-    text = client.simulate_get("/metrics").text
+    text = scrape(client).text
     assert "billing_orders_stored_total 4.0" in text
     assert "billing_orders_duplicate_total 1.0" in text
 

@@ -25,4 +25,4 @@ def test_the_declared_defaults_are_what_a_service_gets():
 
 def test_there_is_one_http_server_and_no_variable_to_choose_another():
     names = {variable.name for variable in declare.server(port=1, threads=1)}
-    assert names == {"HOST", "PORT", "THREADS", "QUEUE_LOG_SECONDS"}
+    assert names == {"HOST", "PORT", "THREADS", "QUEUE_LOG_SECONDS", "METRICS_PORT"}

@@ -17,6 +17,7 @@ from tests.unit.services.standins import (
     MemoryMovieStore,
     RecordingPublisher,
     assert_error,
+    scrape,
 )
 
 LIMIT = 1024
@@ -190,7 +191,7 @@ def test_readiness_reports_the_broker_and_inventory_but_fails_for_neither(
 
 def test_metrics_are_prometheus_text(client):
     client.simulate_post("/api/billing", json=ORDER)
-    text = client.simulate_get("/metrics")
+    text = scrape(client)
     assert text.headers["content-type"].startswith("text/plain")
     assert 'http_requests_total{method="POST",route="/api/billing",status="200"} 1.0' in text.text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.common.errors import DependencyTimeout, DependencyUnavailable
-from tests.unit.services.standins import MemoryMovieStore, assert_error, inventory_app
+from tests.unit.services.standins import MemoryMovieStore, assert_error, inventory_app, scrape
 
 LIMIT = 1024
 
@@ -139,7 +139,7 @@ def test_liveness_ignores_the_database_and_readiness_does_not(client, store):
 def test_metrics_count_the_requests_served(client):
     create(client, "Heat")
     client.simulate_get("/api/movies/7")
-    text = client.simulate_get("/metrics")
+    text = scrape(client)
     assert text.headers["content-type"].startswith("text/plain")
     assert 'http_requests_total{method="POST",route="/api/movies",status="200"} 1.0' in text.text
     assert 'status="404"' in text.text
