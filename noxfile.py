@@ -47,7 +47,7 @@ def tests(session: nox.Session) -> None:
     the processes and the API through the gateway again with the services on granian (the
     billing-killed backlog test, which is about billing's consumer, only once)."""
     session.install("-e", ".[test]")
-    session.run("pytest", "tests/services", *session.posargs)
+    session.run("pytest", "tests/services", "tests/harness", *session.posargs)
     session.run(
         "pytest",
         "tests/services/integration",

@@ -26,7 +26,7 @@ from orchestrator.local.process import ROOT
 from services.common.server import SERVERS
 
 RESULTS = Path(__file__).with_name("results")
-HARNESS = ("bench", "orchestrator/local")
+HARNESS = ("bench", "tests/harness", "orchestrator/local")
 Figures = dict[str, Any]
 
 

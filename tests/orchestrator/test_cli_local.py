@@ -26,7 +26,6 @@ from faults.misbehaving import refused_port
 from faults.vhost import Vhost
 from orchestrator.kube import Kubectl
 from orchestrator.local import preflight
-from orchestrator.local.backends import Database, check_reachable, unique
 from orchestrator.local.config import LocalConfig, services
 from orchestrator.local.control import Request, ask, socket_path
 from orchestrator.local.process import ServiceProcess, free_port, probe
@@ -34,6 +33,7 @@ from orchestrator.local.supervisor import Supervisor
 from orchestrator.settings import Settings
 from tests.e2e import audit
 from tests.e2e.audit import call, expect
+from tests.harness.backends import Database, check_reachable, unique
 from tests.support.tools import REPO as REPO_ROOT
 from tests.support.tools import on_path
 

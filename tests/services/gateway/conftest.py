@@ -8,11 +8,11 @@ import pytest
 from falcon import testing
 
 from faults.misbehaving import refused_port
-from orchestrator.local.backends import MQ_PORT, QueueName, broker_settings
 from services.gateway.app import GatewayDeps, create_app
 from services.gateway.config import UpstreamSettings
 from services.gateway.publisher import OrderPublisher
 from services.gateway.upstream import InventoryClient
+from tests.harness.backends import MQ_PORT, QueueName, broker_settings
 
 MakeGateway = Callable[..., testing.TestClient]
 
