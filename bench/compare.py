@@ -22,8 +22,8 @@ from typing import Any
 
 from bench.probe import MARKER
 from bench.wrk import BenchError
-from orchestrator.local.process import ROOT
 from services.common.server import SERVERS
+from tests.harness.process import ROOT
 
 RESULTS = Path(__file__).with_name("results")
 HARNESS = ("bench", "tests/harness", "orchestrator/local")

@@ -12,7 +12,7 @@ from bench import cpu, logs, noop, scale
 from bench.http_load import seed_movies
 from bench.memory import PeakRss
 from bench.wrk import run_wrk
-from orchestrator.local.process import ServiceProcess, free_port
+from tests.harness.process import ServiceProcess, free_port
 from tests.harness.stack import Stack
 
 CONNECTIONS = 32

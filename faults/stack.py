@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faults.vhost import Vhost
-from orchestrator.local.process import ServiceProcess
 from tests.harness.backends import pg
+from tests.harness.process import ServiceProcess
 from tests.harness.stack import Stack
 
 

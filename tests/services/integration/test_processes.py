@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from orchestrator.local.process import ROOT
+from tests.harness.process import ROOT
 
 REQUIRED = {
     "gateway": ["RABBITMQ_USER", "RABBITMQ_PASSWORD"],
