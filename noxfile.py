@@ -45,7 +45,7 @@ def unit(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Service integration tests against the real PostgreSQL and RabbitMQ on this machine."""
     session.install("-e", ".[test]")
-    session.run("pytest", "tests/services", *session.posargs)
+    session.run("pytest", "tests/services", "tests/harness", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -15,8 +15,8 @@ from decimal import Decimal
 import amqp
 
 from bench.wrk import BenchError
-from orchestrator.local.backends import MQ_HOST, MQ_PASSWORD, MQ_PORT, MQ_USER, unique
 from services.common.orders import Order
+from tests.harness.backends import MQ_HOST, MQ_PASSWORD, MQ_PORT, MQ_USER, unique
 
 # Unconfirmed messages allowed in flight when pipelining: enough to hide the fsync latency.
 WINDOW = 500

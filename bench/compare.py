@@ -22,10 +22,10 @@ from typing import Any
 
 from bench.probe import MARKER
 from bench.wrk import BenchError
-from orchestrator.local.process import ROOT
+from tests.harness.process import ROOT
 
 RESULTS = Path(__file__).with_name("results")
-HARNESS = ("bench", "orchestrator/local")
+HARNESS = ("bench", "tests/harness", "orchestrator/local")
 Figures = dict[str, Any]
 
 

@@ -11,8 +11,8 @@ from bench import cpu
 from bench.broker_load import publish_pipelined
 from bench.memory import PeakRss
 from bench.wrk import BenchError
-from orchestrator.local.backends import pg
-from orchestrator.local.stack import Stack
+from tests.harness.backends import pg
+from tests.harness.stack import Stack
 
 BACKLOG = 10_000
 POLL_SECONDS = 0.05

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import requests
 
-from orchestrator.local.process import ServiceProcess
+from tests.harness.process import ServiceProcess
 
 SETTLE_SECONDS = 0.3
 MOST_SECONDS = 10.0

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from orchestrator.local.process import ServiceProcess
+from tests.harness.process import ServiceProcess
 
 SAMPLE_SECONDS = 0.1
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import falcon
 import requests
 
-from orchestrator.local.process import ROOT
 from services.common.server import (
     ServerSettings,
     build_server,
     serve_until_stopped,
     stop_on_signals,
 )
+from tests.harness.process import ROOT
 
 THREADS = 16
 PATH = "/noop"

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from bench.wrk import BenchError
-from orchestrator.local.backends import PG_HOST, PG_PORT, PG_USER, Database
+from tests.harness.backends import PG_HOST, PG_PORT, PG_USER, Database
 
 # One committed single-row insert per transaction: the unit billing would pay without batching.
 _INSERT_SCRIPT = (

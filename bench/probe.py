@@ -12,8 +12,8 @@ from bench import cpu, logs, noop, scale
 from bench.http_load import seed_movies
 from bench.memory import PeakRss
 from bench.wrk import run_wrk
-from orchestrator.local.process import ServiceProcess, free_port
-from orchestrator.local.stack import Stack
+from tests.harness.process import ServiceProcess, free_port
+from tests.harness.stack import Stack
 
 CONNECTIONS = 32
 SECONDS = 4

@@ -16,9 +16,9 @@ from bench.drain import drain
 from bench.http_load import CONNECTIONS, Case, measure, order_case, seed_movies, warm
 from bench.memory import PeakRss, rss_now
 from bench.wrk import BenchError, LoadResult, require_wrk
-from orchestrator.local.backends import check_reachable
-from orchestrator.local.process import ServiceProcess, free_port
-from orchestrator.local.stack import Stack
+from tests.harness.backends import check_reachable
+from tests.harness.process import ServiceProcess, free_port
+from tests.harness.stack import Stack
 
 IDLE_SETTLE_SECONDS = 2
 ROUNDS = 5

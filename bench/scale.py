@@ -12,7 +12,7 @@ import requests
 from bench import cpu, logs
 from bench.memory import PeakRss
 from bench.wrk import BenchError, run_wrk
-from orchestrator.local.stack import Stack
+from tests.harness.stack import Stack
 
 LIST_SIZES = (100, 1_000, 10_000, 100_000)
 # Connections and seconds per size. 32 clients each pulling 12 MB at once would only measure

@@ -15,7 +15,7 @@ from pathlib import Path
 from faults import report
 from faults.context import Context
 from faults.runner import run_one, select
-from orchestrator.local.backends import check_reachable
+from tests.harness.backends import check_reachable
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

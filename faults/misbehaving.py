@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 
-from orchestrator.local.process import free_port
+from tests.harness.process import free_port
 
 
 def refused_port() -> int:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faults.vhost import Vhost
-from orchestrator.local.backends import pg
-from orchestrator.local.process import ServiceProcess
-from orchestrator.local.stack import Stack
+from tests.harness.backends import pg
+from tests.harness.process import ServiceProcess
+from tests.harness.stack import Stack
 
 
 @dataclass

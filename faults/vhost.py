@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kombu import Connection
 
-from orchestrator.local.backends import MQ_HOST, MQ_PASSWORD, MQ_PORT, MQ_USER, unique
+from tests.harness.backends import MQ_HOST, MQ_PASSWORD, MQ_PORT, MQ_USER, unique
 
 _CTL_TIMEOUT = 60
 

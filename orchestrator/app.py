@@ -50,7 +50,8 @@ _LOCAL_HELP = f"""Run the three services on this machine: gateway :{_PORTS.gatew
 inventory :{_PORTS.inventory_port}, billing :{_PORTS.billing_port}.
 
 Runs them against the PostgreSQL and RabbitMQ of this machine (creating the databases when
-missing) until Ctrl-C, their JSON log lines prefixed by the service. Where one of them is
+missing) under supervisord until Ctrl-C, each service's JSON log lines in its own file under
+.orchestrator/local/logs/. Where one of them is
 installed but not running, it offers to start a private one (--private-servers starts it
 without asking). From another terminal, `local stop SERVICE` and `local start SERVICE` stop and
 start one of them while the others keep running, and `local status` shows them. One LOCAL_
@@ -74,7 +75,7 @@ def local(ctx: click.Context, private_servers: bool) -> None:
     ask = sys.stdin.isatty()
     code = local_command.run(_local_config(rt), rt.console, private=private_servers, ask=ask)
     if code != 0:
-        raise OrchestratorError("every service stopped on its own; their last lines are above")
+        raise OrchestratorError("every service stopped on its own; their logs say why")
 
 
 @local.command("stop")
@@ -96,7 +97,7 @@ def local_start(rt: Runtime, service: str) -> None:
 @local.command("status")
 @pass_runtime
 def local_status(rt: Runtime) -> None:
-    """Each service of the running `local`: running or stopped, its pid, URL, readiness."""
+    """Each service of the running `local`: running or stopped, pid, URL, metrics port, ready."""
     local_command.status(_local_config(rt), rt.console)
 
 

@@ -66,3 +66,5 @@ GATEWAY_URL = f"http://{MASTER.ip}:{GATEWAY_NODE_PORT}"
 
 # `orchestrator local` runs all three on one machine, so billing moves off inventory's port.
 LOCAL_PORTS = {GATEWAY.short: 3000, INVENTORY.short: 8080, BILLING.short: 8081}
+# Each service's METRICS_PORT under `orchestrator local`: one each, beside none of the above.
+LOCAL_METRICS_PORTS = {GATEWAY.short: 9101, INVENTORY.short: 9102, BILLING.short: 9103}

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from faults.context import Context
 from faults.result import Result
-from orchestrator.local.backends import PG_HOST, PG_PASSWORD, PG_PORT, PG_USER, Database
 from services.billing.storage import OrderRecord, OrderStore, migrate
 from services.common.db import ConnectionPool, DbSettings
 from services.common.orders import (
@@ -21,6 +20,7 @@ from services.common.orders import (
     Order,
     parse_order_message,
 )
+from tests.harness.backends import PG_HOST, PG_PASSWORD, PG_PORT, PG_USER, Database
 
 NAME = "parser-fuzz"
 CLAIM = (

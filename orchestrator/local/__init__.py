@@ -1,2 +1,2 @@
-"""The three services as processes on this machine: one launcher for `orchestrator local`,
-the tests, `bench/` and `faults/`."""
+"""`orchestrator local`: the three services (and, when wanted, a private PostgreSQL and
+RabbitMQ) as supervisord programs on this machine."""

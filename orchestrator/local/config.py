@@ -5,11 +5,12 @@ is how the tests run a second `local` beside the user's own."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.local.process import ServiceProcess
+from orchestrator.local.programs import ROOT, Program
 from services import contract
 from services.common.broker import BrokerSettings
 
@@ -21,6 +22,9 @@ class LocalConfig:
     gateway_port: int = contract.LOCAL_PORTS[contract.GATEWAY.short]
     inventory_port: int = contract.LOCAL_PORTS[contract.INVENTORY.short]
     billing_port: int = contract.LOCAL_PORTS[contract.BILLING.short]
+    gateway_metrics_port: int = contract.LOCAL_METRICS_PORTS[contract.GATEWAY.short]
+    inventory_metrics_port: int = contract.LOCAL_METRICS_PORTS[contract.INVENTORY.short]
+    billing_metrics_port: int = contract.LOCAL_METRICS_PORTS[contract.BILLING.short]
     inventory_db: str = contract.INVENTORY_DATABASE
     billing_db: str = contract.BILLING_DATABASE
     billing_queue: str = contract.BILLING_QUEUE
@@ -34,7 +38,8 @@ class LocalConfig:
     rabbitmq_vhost: str = "/"
     rabbitmq_user: str = "guest"
     rabbitmq_password: str = "guest"  # noqa: S105 - RabbitMQ's own default
-    # Where the control socket lives (the checkout's .orchestrator/local by default).
+    # Where supervisord's configuration, control socket and the logs live (the checkout's
+    # .orchestrator/local by default).
     state_dir: Path = Path(".orchestrator/local")
     # Where `local --private-servers` keeps its own PostgreSQL and RabbitMQ, data included
     # (the checkout's .orchestrator/servers by default).
@@ -55,8 +60,14 @@ class LocalConfig:
     def port(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))
 
+    def metrics_port(self, service: str) -> int:
+        return int(getattr(self, f"{service}_metrics_port"))
+
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.port(service)}"
+
+    def log(self, program: str) -> Path:
+        return self.state_dir / "logs" / f"{program}.log"
 
     def broker(self) -> BrokerSettings:
         return BrokerSettings(
@@ -70,7 +81,8 @@ class LocalConfig:
         )
 
     def summary(self) -> str:
-        return ", ".join(f"{name} {self.url(name)}" for name in reversed(SERVICES))
+        urls = ", ".join(f"{name} {self.url(name)}" for name in reversed(SERVICES))
+        return f"{urls}; their logs in {self.state_dir / 'logs'}"
 
 
 def _convert(name: str, kind: object, raw: str) -> object:
@@ -84,8 +96,8 @@ def _convert(name: str, kind: object, raw: str) -> object:
     return raw
 
 
-def services(config: LocalConfig) -> tuple[ServiceProcess, ...]:
-    """The three processes, started in this order, with the environment the services read."""
+def programs(config: LocalConfig) -> tuple[Program, ...]:
+    """The three services, started in this order, with the environment the services read."""
     broker = {
         "RABBITMQ_HOST": config.rabbitmq_host,
         "RABBITMQ_PORT": str(config.rabbitmq_port),
@@ -110,5 +122,18 @@ def services(config: LocalConfig) -> tuple[ServiceProcess, ...]:
         "gateway": {"INVENTORY_URL": config.url("inventory"), **broker},
     }
     return tuple(
-        ServiceProcess(name, envs[name], log_path=None, port=config.port(name)) for name in SERVICES
+        Program(
+            name,
+            (sys.executable, "-m", f"services.{name}"),
+            {
+                **envs[name],
+                "HOST": "127.0.0.1",
+                "PORT": str(config.port(name)),
+                "METRICS_PORT": str(config.metrics_port(name)),
+                "PYTHONPATH": str(ROOT),
+            },
+            log=config.log(name),
+            priority=100 + order,
+        )
+        for order, name in enumerate(SERVICES)
     )

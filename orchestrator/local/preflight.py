@@ -18,12 +18,18 @@ _PROC = Path("/proc")
 
 
 def check_ports(config: LocalConfig) -> None:
-    for service in SERVICES:
-        port = config.port(service)
+    wanted = [(service, config.port(service), "PORT") for service in SERVICES]
+    wanted += [(f"{s} metrics", config.metrics_port(s), "METRICS_PORT") for s in SERVICES]
+    given: dict[int, str] = {}
+    for user, port, setting in wanted:
+        variable = f"LOCAL_{user.split()[0].upper()}_{setting}"
+        if port in given:
+            raise OrchestratorError(f"{given[port]} and {variable} are both {port}: one each")
+        given[port] = variable
         if not _can_listen(port):
             raise OrchestratorError(
-                f"port {port} ({service}) is taken by {port_holder(port)}: stop it, or run "
-                f"`local` with LOCAL_{service.upper()}_PORT set to a free port"
+                f"port {port} ({user}) is taken by {port_holder(port)}: stop it, or run "
+                f"`local` with {variable} set to a free port"
             )
 
 

@@ -1,4 +1,4 @@
-"""`local`: the supervisor with stand-in processes, the one-line preflight errors, and the real
+"""`local`: supervisord with stand-in processes, the one-line preflight errors, and the real
 `python -m orchestrator local` controlled from another terminal (`local stop|start|status`).
 
 Every run here is on free ports, per-run databases, a per-run queue and vhost and its own
@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import queue
 import signal
 import socket
 import subprocess
@@ -18,22 +17,25 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from faults.misbehaving import refused_port
 from faults.vhost import Vhost
+from orchestrator.errors import OrchestratorError
 from orchestrator.kube import Kubectl
-from orchestrator.local import preflight
-from orchestrator.local.backends import Database, check_reachable, unique
-from orchestrator.local.config import LocalConfig, services
-from orchestrator.local.control import Request, ask, socket_path
-from orchestrator.local.process import ServiceProcess, free_port, probe
-from orchestrator.local.supervisor import Supervisor
+from orchestrator.local import command, preflight
+from orchestrator.local.config import LocalConfig, programs
+from orchestrator.local.control import Control
+from orchestrator.local.programs import Program, render
+from orchestrator.local.supervised import Supervised
 from orchestrator.settings import Settings
 from tests.e2e import audit
 from tests.e2e.audit import call, expect
+from tests.harness.backends import Database, check_reachable, unique
+from tests.harness.process import free_port, probe
 from tests.support.tools import REPO as REPO_ROOT
 from tests.support.tools import on_path
 
@@ -55,6 +57,16 @@ def distinct_free_ports(count):
     return sorted(ports)
 
 
+def free_service_ports():
+    """LOCAL_<SERVICE>_PORT and LOCAL_<SERVICE>_METRICS_PORT, never the user's own."""
+    ports = iter(distinct_free_ports(6))
+    return {
+        f"LOCAL_{service.upper()}_{kind}": str(next(ports))
+        for service in ("gateway", "inventory", "billing")
+        for kind in ("PORT", "METRICS_PORT")
+    }
+
+
 @pytest.fixture(scope="module")
 def vhost():
     made = Vhost.create()
@@ -65,11 +77,8 @@ def vhost():
 @pytest.fixture
 def isolated(tmp_path, vhost):
     """The LOCAL_ variables of a `local` of its own; its databases and queue go afterwards."""
-    gateway, inventory, billing = distinct_free_ports(3)
     env = {
-        "LOCAL_GATEWAY_PORT": str(gateway),
-        "LOCAL_INVENTORY_PORT": str(inventory),
-        "LOCAL_BILLING_PORT": str(billing),
+        **free_service_ports(),
         "LOCAL_INVENTORY_DB": unique("local_inventory"),
         "LOCAL_BILLING_DB": unique("local_billing"),
         "LOCAL_BILLING_QUEUE": unique("billing_queue"),
@@ -130,6 +139,8 @@ def only_line(result):
 def test_the_defaults_are_the_documented_ports_databases_and_queue(tmp_path):
     config = LocalConfig.from_env({}, tmp_path)
     assert (config.gateway_port, config.inventory_port, config.billing_port) == (3000, 8080, 8081)
+    metrics = (config.gateway_metrics_port, config.inventory_metrics_port)
+    assert (*metrics, config.billing_metrics_port) == (9101, 9102, 9103)
     assert (config.inventory_db, config.billing_db) == ("inventory", "billing")
     assert config.billing_queue == "billing_queue"
     assert config.rabbitmq_vhost == "/"
@@ -146,23 +157,50 @@ def test_each_setting_has_its_local_variable(tmp_path):
         LocalConfig.from_env({"LOCAL_GATEWAY_PORT": "abc"}, tmp_path)
 
 
-def test_the_services_get_the_contract_environment():
-    procs = {proc.name: proc for proc in services(LocalConfig())}
+def test_the_services_get_the_contract_environment(tmp_path):
+    procs = {proc.name: proc for proc in programs(LocalConfig(state_dir=tmp_path))}
     gateway, inventory, billing = procs["gateway"], procs["inventory"], procs["billing"]
-    assert (gateway.port, inventory.port, billing.port) == (3000, 8080, 8081)
+    ports = {name: (proc.env["PORT"], proc.env["METRICS_PORT"]) for name, proc in procs.items()}
+    assert ports == {
+        "gateway": ("3000", "9101"), "inventory": ("8080", "9102"), "billing": ("8081", "9103")
+    }  # fmt: skip
     assert gateway.env == {
         "INVENTORY_URL": "http://127.0.0.1:8080", "RABBITMQ_HOST": "127.0.0.1",
         "RABBITMQ_PORT": "5672", "RABBITMQ_VHOST": "/", "RABBITMQ_USER": "guest",
-        "RABBITMQ_PASSWORD": "guest", "BILLING_QUEUE": "billing_queue",
+        "RABBITMQ_PASSWORD": "guest", "BILLING_QUEUE": "billing_queue", "HOST": "127.0.0.1",
+        "PORT": "3000", "METRICS_PORT": "9101", "PYTHONPATH": str(REPO_ROOT),
     }  # fmt: skip
     assert inventory.env["INVENTORY_DB_NAME"] == "inventory"
     assert inventory.env["INVENTORY_DB_HOST"] == "127.0.0.1"
     assert billing.env["BILLING_DB_NAME"] == "billing"
     assert billing.env["BILLING_QUEUE"] == "billing_queue"
-    assert all(proc.log_path is None for proc in procs.values())  # output on a pipe
+    assert [proc.priority for proc in procs.values()] == [100, 101, 102]  # in start order
+    assert billing.log == tmp_path / "logs" / "billing.log"  # written by supervisord
 
 
-# --- the supervisor, with stand-ins that record how they were stopped
+def test_the_configuration_file_keeps_every_value_as_it_is(tmp_path):
+    """supervisord expands %(...)s in its values and splits `environment` with shlex."""
+    odd = Program("odd", ("echo", "a b", "100%"), {"PASSWORD": "p%w,x=y'z"}, tmp_path / "o.log", 1)
+    text = render([odd], socket=tmp_path / "s.sock", state_dir=tmp_path)
+    assert "command = echo 'a b' 100%%\n" in text
+    assert 'environment = PASSWORD="p%%w,x=y\'z"' in text
+    with pytest.raises(OrchestratorError, match="cannot hold a double quote"):
+        render([Program("q", ("true",), {"A": 'say "hi"'}, tmp_path / "q.log", 1)],
+               socket=tmp_path / "s.sock", state_dir=tmp_path)  # fmt: skip
+
+
+def test_a_program_sees_exactly_the_environment_and_arguments_given(tmp_path):
+    script = "import json, os, sys; print(json.dumps([sys.argv[1:], os.environ['PASSWORD']]))"
+    log = tmp_path / "logs" / "echo.log"
+    echo = Program("echo", (sys.executable, "-c", script, "a b", "100%"),
+                   {"PASSWORD": "p%w,x=y'z"}, log, 1)  # fmt: skip
+    with Supervised(tmp_path / "state", [echo], recording_console()) as supervised:
+        supervised.start("echo")
+        eventually(lambda: log.exists() and log.read_text().strip())
+    assert json.loads(log.read_text()) == [["a b", "100%"], "p%w,x=y'z"]
+
+
+# --- supervisord, with stand-ins that record how they were stopped
 
 STAND_IN = """
 import json, pathlib, signal, sys, time
@@ -177,44 +215,69 @@ sys.exit(3)
 """
 
 
-def stand_ins(tmp_path, lifetimes):
-    return [
-        ServiceProcess(
-            name,
-            {},
-            log_path=None,
-            command=(sys.executable, "-c", STAND_IN, name, str(tmp_path / name), str(life)),
-        )
-        for name, life in lifetimes.items()
-    ]
+def recording_console():
+    return Console(record=True, width=300, force_terminal=False, file=io.StringIO())
 
 
-class Supervised:
-    """A Supervisor on a thread, with its requests queue and recorded console."""
+class Watched:
+    """Stand-ins under a real supervisord, started, and watched on a thread as `local` does;
+    `control` is what `local stop|start|status` in another terminal uses."""
 
-    def __init__(self, procs):
-        self.console = Console(record=True, width=300, force_terminal=False, file=io.StringIO())
+    def __init__(self, tmp_path, lifetimes):
+        self.tmp_path, self.names = tmp_path, list(lifetimes)
+        (tmp_path / "stand_in.py").write_text(STAND_IN)
+        self.console = recording_console()
+        stand_ins = [
+            Program(name, self.command(name, life), {}, self.log(name), 100 + order)
+            for order, (name, life) in enumerate(lifetimes.items())
+        ]
+        self.supervised = Supervised(tmp_path / "state", stand_ins, self.console).__enter__()
+        self.control = Control(tmp_path / "state")
+        for name in self.names:
+            self.supervised.start(name)
         self.stop = threading.Event()
-        self.requests: queue.Queue[Request] = queue.Queue()
         self.code: list[int] = []
-        supervisor = Supervisor(procs, self.console)
-        args = (self.stop, self.requests)
-        self.thread = threading.Thread(target=lambda: self.code.append(supervisor.run(*args)))
+        watch = lambda: self.code.append(self.supervised.watch(self.stop, self.names))  # noqa: E731
+        self.thread = threading.Thread(target=watch)
         self.thread.start()
 
-    def ask(self, verb, service=None):
-        request = Request(verb, service)
-        self.requests.put(request)
-        return request.answers.get(timeout=30)
+    def command(self, name, lifetime):
+        script = str(self.tmp_path / "stand_in.py")
+        return (sys.executable, script, name, str(self.tmp_path / name), str(lifetime))
+
+    def log(self, name):
+        return self.tmp_path / "state" / "logs" / f"{name}.log"
 
     def started(self, count):
         """Waits until `count` stand-ins have printed their first line (their handlers are set)."""
-        eventually(lambda: self.console.export_text(clear=False).count('"started"') == count)
+
+        def lines():
+            logs = [self.log(name) for name in self.names]
+            return sum(log.read_text().count('"started"') for log in logs if log.exists())
+
+        eventually(lambda: lines() == count)
+
+    def said(self):
+        return self.console.export_text(clear=False)
 
     def finish(self):
         self.stop.set()
         self.thread.join(timeout=60)
+        try:
+            command.stop_services(self.supervised, self.console, self.names)
+        finally:
+            self.supervised.__exit__(None, None, None)
         return self.code[0], self.console.export_text()
+
+
+@pytest.fixture
+def watched(tmp_path):
+    """Makes a Watched; supervisord and the stand-ins end with the test, whatever it shows."""
+    made: list[Watched] = []
+    yield lambda lifetimes: made.append(Watched(tmp_path, lifetimes)) or made[-1]
+    for run in made:
+        run.stop.set()
+        run.supervised.__exit__(None, None, None)
 
 
 def eventually(condition, seconds=10):
@@ -224,33 +287,40 @@ def eventually(condition, seconds=10):
         time.sleep(0.05)
 
 
-def test_a_stop_request_stops_every_service_with_sigterm(tmp_path):
-    run = Supervised(stand_ins(tmp_path, {"inventory": 60, "billing": 60, "gateway": 60}))
+def test_a_stop_request_stops_every_service_with_sigterm(tmp_path, watched):
+    run = watched({"inventory": 60, "billing": 60, "gateway": 60})
     run.started(3)
     code, output = run.finish()
 
     assert code == 0
     for name in ("inventory", "billing", "gateway"):
-        assert f'{name:<9} | {{"service": "{name}", "msg": "started"}}' in output
+        assert json.loads(run.log(name).read_text()) == {"service": name, "msg": "started"}
         assert (tmp_path / name).read_text() == "SIGTERM"
     assert output.splitlines()[-1] == "stopping the services"
+    assert not Control(tmp_path / "state").answers()  # supervisord is gone too
 
 
-def test_one_service_stopped_on_request_leaves_the_others_running(tmp_path):
-    run = Supervised(stand_ins(tmp_path, {"billing": 60, "gateway": 60}))
+def test_one_service_stopped_on_request_leaves_the_others_running(tmp_path, watched):
+    run = watched({"billing": 60, "gateway": 60})
     run.started(2)
-    assert run.ask("stop", "billing") == {"ok": True, "message": "billing stopped (exit code 0)"}
+    config = LocalConfig(state_dir=tmp_path / "state")
+    other_terminal = recording_console()
+    command.stop(config, "billing", other_terminal)
+    assert other_terminal.export_text() == "billing stopped (exit code 0)\n"
+    eventually(lambda: "billing stopped on request (exit code 0)" in run.said())
     assert (tmp_path / "billing").read_text() == "SIGTERM"
-    states = {row["service"]: row for row in run.ask("status")["services"]}
-    assert states["billing"]["state"] == "stopped on request"
-    assert states["billing"]["pid"] is None
-    assert states["gateway"]["state"] == "running"
-    assert run.ask("start", "billing")["message"].startswith("billing started (pid ")
-    assert run.ask("status")["services"][0]["state"] == "running"
+    states = run.control.processes()
+    assert states["billing"]["statename"] == "STOPPED"
+    assert states["billing"]["pid"] == 0
+    assert states["gateway"]["statename"] == "RUNNING"
+    command.stop(config, "billing", other_terminal)
+    assert other_terminal.export_text() == "billing is not running (stopped on request)\n"
+    pid = run.control.start("billing")["pid"]
+    assert run.control.info("billing")["statename"] == "RUNNING"
     run.started(3)
-    assert run.ask("start", "nobody") == {
-        "ok": False, "message": "no service 'nobody' (one of billing, gateway)"
-    }  # fmt: skip
+    eventually(lambda: f"billing started on request (pid {pid})" in run.said())
+    with pytest.raises(OrchestratorError, match="BAD_NAME: nobody"):
+        run.control.start("nobody")
     code, output = run.finish()
 
     assert code == 0
@@ -258,10 +328,10 @@ def test_one_service_stopped_on_request_leaves_the_others_running(tmp_path):
     assert "without being asked" not in output
 
 
-def test_a_service_dying_is_reported_and_the_others_keep_running(tmp_path):
-    run = Supervised(stand_ins(tmp_path, {"inventory": 0.5, "gateway": 60}))
-    eventually(lambda: "inventory exited" in run.console.export_text(clear=False))
-    assert run.ask("status")["services"][1]["state"] == "running"
+def test_a_service_dying_is_reported_and_the_others_keep_running(tmp_path, watched):
+    run = watched({"inventory": 1, "gateway": 60})
+    eventually(lambda: "inventory exited" in run.said())
+    assert run.control.info("gateway")["statename"] == "RUNNING"
     code, output = run.finish()
 
     assert code == 0
@@ -272,26 +342,41 @@ def test_a_service_dying_is_reported_and_the_others_keep_running(tmp_path):
     assert (tmp_path / "gateway").read_text() == "SIGTERM"
 
 
-def test_every_service_dying_ends_the_run_with_exit_1(tmp_path):
-    run = Supervised(stand_ins(tmp_path, {"inventory": 0.2, "gateway": 0.2}))
+def test_every_service_dying_ends_the_run_with_exit_1(tmp_path, watched):
+    run = watched({"inventory": 0.5, "gateway": 0.5})
     run.thread.join(timeout=30)
     assert run.code == [1]
-    assert "every service has stopped on its own" in run.console.export_text()
+    _, output = run.finish()
+    assert "every service has stopped on its own" in output
+    assert "stopping the services" not in output  # nothing was left to stop
 
 
 # --- one line, exit 1, for each thing that stops `local` from starting
 
 
-def test_a_taken_port_names_its_holder(isolated):
+@pytest.mark.parametrize(
+    ("variable", "user"),
+    [("LOCAL_BILLING_PORT", "billing"), ("LOCAL_INVENTORY_METRICS_PORT", "inventory metrics")],
+)
+def test_a_taken_port_names_its_holder(isolated, variable, user):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        result = orchestrator({**isolated, "LOCAL_BILLING_PORT": str(port)}, "local")
+        result = orchestrator({**isolated, variable: str(port)}, "local")
     assert result.returncode == 1
     line = only_line(result)
-    assert line.startswith(f"Error: port {port} (billing) is taken by pid {os.getpid()} (python")
-    assert line.endswith("run `local` with LOCAL_BILLING_PORT set to a free port")
+    assert line.startswith(f"Error: port {port} ({user}) is taken by pid {os.getpid()} (python")
+    assert line.endswith(f"run `local` with {variable} set to a free port")
+
+
+def test_two_settings_never_share_a_port(isolated):
+    same = isolated["LOCAL_GATEWAY_PORT"]
+    shared = orchestrator({**isolated, "LOCAL_BILLING_METRICS_PORT": same}, "local")
+    assert shared.returncode == 1
+    assert only_line(shared) == (
+        f"Error: LOCAL_GATEWAY_PORT and LOCAL_BILLING_METRICS_PORT are both {same}: one each"
+    )
 
 
 @pytest.mark.parametrize(
@@ -382,9 +467,13 @@ def test_local_runs_the_real_services_and_stops_them_on_sigterm(isolated, tmp_pa
     lines = log.read_text().splitlines()
     assert proc.returncode == 0, lines
     assert lines[-1] == "stopping the services"
-    logged = [line.split(" | ", 1) for line in lines if " | " in line]
-    assert {name.strip() for name, _ in logged} == {"gateway", "inventory", "billing"}
-    assert all(json.loads(entry) for _, entry in logged)  # each log line is JSON
+    assert f"their logs in {config.state_dir / 'logs'}" in lines[-2]
+    assert not [line for line in lines if line.startswith("{")]  # no service line relayed
+    for name in ("gateway", "inventory", "billing"):
+        logged = config.log(name).read_text().splitlines()
+        assert logged
+        assert all(json.loads(entry) for entry in logged)  # each log line is JSON
+    assert not Control(config.state_dir).answers()  # supervisord ended with `local`
 
 
 def orders(config, user_id):
@@ -402,6 +491,12 @@ def test_the_audit_billing_flow_with_local_stop_and_start(isolated, tmp_path):
         assert stopped.stdout == "billing stopped (exit code 0)\n"
         status = orchestrator(isolated, "local", "status").stdout
         assert "stopped on request" in status
+        rows = {line.split()[0]: line for line in status.splitlines() if line.strip()}
+        assert f":{config.metrics_port('billing')} " in rows["billing"]
+        assert f":{config.metrics_port('gateway')} " in rows["gateway"]
+        gateway = Control(config.state_dir).info("gateway")["pid"]
+        environ = Path(f"/proc/{gateway}/environ").read_bytes().split(b"\0")
+        assert f"METRICS_PORT={config.metrics_port('gateway')}".encode() in environ
         assert probe(f"{config.url('billing')}/healthz")[0] is None
 
         assert expect(call(config.url("gateway"), "POST", "/api/billing", order))
@@ -416,8 +511,7 @@ def test_the_audit_billing_flow_with_local_stop_and_start(isolated, tmp_path):
         assert expect(call(config.url("gateway"), "GET", "/api/movies")) == []
 
         # Billing dying on its own (here: SIGTERM from outside) is reported, not fatal.
-        answer = ask(socket_path(config.state_dir), "status")
-        pid = next(row["pid"] for row in answer["services"] if row["service"] == "billing")
+        pid = Control(config.state_dir).info("billing")["pid"]
         assert f" {pid} " in orchestrator(isolated, "local", "status").stdout
         os.kill(pid, signal.SIGTERM)
         eventually(lambda: "billing exited with code 0" in (tmp_path / "local.log").read_text())

@@ -11,8 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orchestrator.local.backends import check_reachable
-from orchestrator.local.stack import Stack
+from tests.harness.backends import check_reachable
+from tests.harness.stack import Stack
 from tests.postman.collection import COLLECTION, OUT, TOKEN_VARIABLE
 
 REPORTS = Path(__file__).resolve().parents[2] / "build" / "postman"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.local.backends import Database, QueueName, check_reachable, unique
-from orchestrator.local.stack import Stack
+from tests.harness.backends import Database, QueueName, check_reachable, unique
+from tests.harness.stack import Stack
 
 _HERE = Path(__file__).parent
 

@@ -34,6 +34,11 @@ class Account:
             ) from None
         return cls(system_user, entry.pw_uid, entry.pw_gid)
 
+    @property
+    def user(self) -> str | None:
+        """Whom supervisord runs the program as: None, the user running `local`."""
+        return None if self.uid is None else self.name
+
     def popen(self) -> dict[str, Any]:
         """The subprocess arguments that run a program as this account."""
         if self.uid is None:

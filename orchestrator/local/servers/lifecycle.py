@@ -1,8 +1,10 @@
-"""What the private servers share: each belongs to one `local` run, is stopped when the run
-ends however it ends (a start that failed halfway included), and says what it is doing."""
+"""What the private servers share: each is one or more supervisord programs of one `local`
+run, started one after the other, each once the one before answers; stopped when the run ends
+however it ends (a start that failed halfway included); and it says what it is doing."""
 
 from __future__ import annotations
 
+import functools
 import socket
 import time
 from abc import ABC, abstractmethod
@@ -15,9 +17,18 @@ from typing import ClassVar
 from rich.console import Console
 
 from orchestrator.errors import OrchestratorError
+from orchestrator.local.programs import Program
+from orchestrator.local.supervised import Supervised
 
 # How often a slow start says that it is still waiting.
 _PROGRESS_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Step:
+    program: Program
+    ready: Callable[[], bool]
+    timeout: float
 
 
 @dataclass
@@ -25,6 +36,8 @@ class PrivateServer(ABC):
     folder: Path  # all it keeps: data, configuration, log
     port: int
     label: ClassVar[str]  # "PostgreSQL", "RabbitMQ"
+    # Below the services' (100 and up): started before them, stopped after them.
+    priority: ClassVar[int]
 
     @property
     def log(self) -> Path:
@@ -32,20 +45,41 @@ class PrivateServer(ABC):
         return self.folder / f"{self.label.lower()}.log"
 
     @abstractmethod
-    def start(self, console: Console) -> None: ...
+    def steps(self) -> list[Step]:
+        """Its programs in start order, each with how to tell that it answers."""
 
-    # Must also undo a start that failed halfway, and do nothing after no start at all.
     @abstractmethod
-    def stop(self, console: Console) -> None: ...
+    def prepare(self, console: Console) -> None:
+        """Makes its folder ready (its first run: its data too) and says that it starts."""
+
+    @abstractmethod
+    def ready_line(self) -> str: ...
+
+    def programs(self) -> list[Program]:
+        return [step.program for step in self.steps()]
 
 
 @contextmanager
-def running(server: PrivateServer, console: Console) -> Iterator[None]:
+def running(server: PrivateServer, supervised: Supervised, console: Console) -> Iterator[None]:
+    started: list[str] = []
     try:
-        server.start(console)
+        server.prepare(console)
+        for step in server.steps():
+            name = step.program.name
+            started.append(name)
+            try:
+                supervised.start(name)
+            except OrchestratorError:
+                raise failed(server) from None
+            alive = functools.partial(supervised.alive, name)
+            wait_until(step.ready, alive, server, console, step.timeout)
+        say(console, server.ready_line())
         yield
     finally:
-        server.stop(console)
+        if any(supervised.alive(name) for name in started):
+            say(console, f"stopping the private {server.label}")
+            for name in reversed(started):
+                supervised.stop(name)
 
 
 def answers(host: str, port: int, timeout: float = 1.0) -> bool:

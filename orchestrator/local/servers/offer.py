@@ -4,14 +4,11 @@ starts them without asking; otherwise the one-line error names the flag."""
 
 from __future__ import annotations
 
-from contextlib import ExitStack
-
 import click
-from rich.console import Console
 
 from orchestrator.local.config import LocalConfig
 from orchestrator.local.servers import postgres, rabbitmq
-from orchestrator.local.servers.lifecycle import PrivateServer, answers, running, shown
+from orchestrator.local.servers.lifecycle import PrivateServer, answers, shown
 
 FLAG = "--private-servers"
 # A private server listens on 127.0.0.1: it can stand in only for a server expected there.
@@ -39,18 +36,14 @@ def _missing(host: str, port: int) -> bool:
     return host in _THIS_MACHINE and not answers(host, port)
 
 
-def start_wanted(
-    config: LocalConfig, console: Console, servers: ExitStack, *, always: bool, ask: bool
-) -> None:
-    """Starts each candidate the user wants; `servers` stops them when it closes."""
-    # Every question first, so that the user is not kept waiting between two of them.
-    wanted = [
+def wanted(config: LocalConfig, *, always: bool, ask: bool) -> list[PrivateServer]:
+    """The candidates the user wants, every question asked before anything starts, so that
+    the user is not kept waiting between two of them."""
+    return [
         server
         for server in candidates(config)
         if always or (ask and click.confirm(question(server), default=True))
     ]
-    for server in wanted:
-        servers.enter_context(running(server, console))
 
 
 def question(server: PrivateServer) -> str:

@@ -1,21 +1,23 @@
 """A private PostgreSQL: its data folder is made by initdb on the first run and reused by every
-later one; it listens on 127.0.0.1 only, with trust authentication, is started with `pg_ctl
-start` and stopped with `pg_ctl stop -m fast` when `local` ends."""
+later one; it listens on 127.0.0.1 only, with trust authentication; `postgres` runs as a
+supervisord program and is stopped with SIGINT, PostgreSQL's fast shutdown, when `local`
+ends."""
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+import pg8000.native
 from rich.console import Console
 
 from orchestrator.errors import OrchestratorError
+from orchestrator.local.programs import Program
 from orchestrator.local.servers.account import Account
-from orchestrator.local.servers.lifecycle import PrivateServer, failed, say, shown
+from orchestrator.local.servers.lifecycle import PrivateServer, Step, failed, say, shown
 
 DEBIAN_VERSIONS = Path("/usr/lib/postgresql")  # one <version>/bin per installed major version
 PROGRAMS = ("initdb", "pg_ctl", "postgres")
@@ -52,75 +54,77 @@ def _complete(folder: Path) -> bool:
 class PrivatePostgres(PrivateServer):
     user: str  # the superuser initdb creates: the one `local` connects as
     label: ClassVar[str] = "PostgreSQL"
-    _account: Account | None = field(default=None, init=False, repr=False)
+    priority: ClassVar[int] = 10
 
     @property
     def data(self) -> Path:
         return self.folder / "data"
 
-    def start(self, console: Console) -> None:
+    def steps(self) -> list[Step]:
+        programs = self._programs()
+        # The socket goes in our folder: the system's /var/run/postgresql is not ours to use.
+        socket_dir = str(self.folder)
+        if len(f"{socket_dir}/.s.PGSQL.{self.port}") > _MAX_SOCKET_PATH:
+            socket_dir = ""
+        postgres = Program(
+            "postgresql",
+            (str(programs / "postgres"), "-D", str(self.data), "-p", str(self.port),
+             "-k", socket_dir, "-c", "listen_addresses=127.0.0.1"),
+            {}, self.log, self.priority, directory=self.folder, user=self._account().user,
+            stop_signal="INT", stop_seconds=START_SECONDS,
+        )  # fmt: skip
+        return [Step(postgres, self._answers, START_SECONDS)]
+
+    def prepare(self, console: Console) -> None:
+        programs, account = self._programs(), self._account()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.log.touch()  # before the hand-over: initdb writes to it as the account
+        account.take(self.folder)
+        first = not (self.data / "PG_VERSION").is_file()
+        say(console, f"starting private PostgreSQL{' (first run: initdb) ' if first else ' '}...")
+        if first:
+            self._initdb(programs, account)
+
+    def ready_line(self) -> str:
+        return f"private PostgreSQL ready on 127.0.0.1:{self.port}, data in {shown(self.data)}"
+
+    def _programs(self) -> Path:
         programs = bin_dir(self.data)
         if programs is None:
             raise OrchestratorError(
                 "PostgreSQL is not installed (no initdb, pg_ctl and postgres in "
                 f"{DEBIAN_VERSIONS}/<version>/bin or on PATH): `sudo apt-get install postgresql`"
             )
-        self._account = Account.for_server("postgres", self.label)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.log.touch()  # before the hand-over: pg_ctl opens it as the account
-        self._account.take(self.folder)
-        first = not (self.data / "PG_VERSION").is_file()
-        say(console, f"starting private PostgreSQL{' (first run: initdb)' if first else ''} ...")
-        if first:
-            self._initdb(programs)
-        started = self._run(
-            programs / "pg_ctl", "start", "--wait", f"--timeout={START_SECONDS}",
-            "-D", self.data, "-l", self.log, "-o", self._options(),
-        )  # fmt: skip
-        if not started:
-            raise failed(self)
-        say(
-            console,
-            f"private PostgreSQL ready on 127.0.0.1:{self.port}, data in {shown(self.data)}",
-        )
+        return programs
 
-    def stop(self, console: Console) -> None:
-        programs = bin_dir(self.data)
-        if self._account is None or programs is None:
-            return
-        if (self.data / "postmaster.pid").exists():
-            say(console, "stopping the private PostgreSQL")
-            if not self._run(programs / "pg_ctl", "stop", "--wait", "-m", "fast", "-D", self.data):
-                say(console, f"the private PostgreSQL did not stop: see {shown(self.log)}")
-        self._account = None
+    def _account(self) -> Account:
+        return Account.for_server("postgres", self.label)
 
-    def _initdb(self, programs: Path) -> None:
+    def _initdb(self, programs: Path, account: Account) -> None:
         # Made aside and then moved in place, so that an interrupted first run leaves no
         # half-made data folder for the next run to trip on.
         fresh = self.folder / "data.new"
         shutil.rmtree(fresh, ignore_errors=True)
-        made = self._run(
-            programs / "initdb", "-D", fresh, "-U", self.user, "--auth=trust", "--encoding=UTF8"
-        )
-        if not made:
+        with self.log.open("ab") as log:
+            made = subprocess.run(
+                [str(programs / "initdb"), "-D", str(fresh), "-U", self.user, "--auth=trust",
+                 "--encoding=UTF8"],
+                cwd=self.folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                check=False,
+                # A terminal's Ctrl-C reaches `local` alone, which then cleans up.
+                start_new_session=True, **account.popen(),
+            )  # fmt: skip
+        if made.returncode != 0:
             raise failed(self)
         fresh.rename(self.data)
 
-    def _options(self) -> str:
-        # The socket goes in our folder: the system's /var/run/postgresql is not ours to use.
-        socket_dir = str(self.folder)
-        if len(f"{socket_dir}/.s.PGSQL.{self.port}") > _MAX_SOCKET_PATH:
-            socket_dir = ""
-        # pg_ctl hands these to a shell.
-        return f"-p {self.port} -k {shlex.quote(socket_dir)} -c listen_addresses=127.0.0.1"
-
-    def _run(self, *argv: str | Path) -> bool:
-        assert self._account is not None
-        with self.log.open("ab") as log:
-            done = subprocess.run(
-                [str(arg) for arg in argv], cwd=self.folder, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, check=False,
-                # A terminal's Ctrl-C reaches `local` alone, which then stops this server.
-                start_new_session=True, **self._account.popen(),
-            )  # fmt: skip
-        return done.returncode == 0
+    def _answers(self) -> bool:
+        """Whether it takes connections as `local` will make them (not only TCP: a server
+        that is still starting up refuses logins)."""
+        try:
+            pg8000.native.Connection(
+                self.user, host="127.0.0.1", port=self.port, database="postgres", timeout=2
+            ).close()
+        except (OSError, pg8000.exceptions.InterfaceError, pg8000.exceptions.DatabaseError):
+            return False
+        return True

@@ -1,18 +1,15 @@
 """A private RabbitMQ node: its database, configuration and Erlang cookie live in its folder and
 it has an epmd of its own, all set through RabbitMQ's environment variables, so it shares
-nothing with the machine's own node and leaves no process behind when `local` ends."""
+nothing with the machine's own node. epmd and the node are supervisord programs, stopped with
+their whole process groups, so no process is left behind when `local` ends."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
-import os
 import shlex
 import shutil
-import signal
 import socket
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -21,19 +18,17 @@ from kombu import Connection
 from rich.console import Console
 
 from orchestrator.errors import OrchestratorError
-from orchestrator.local.process import free_port
+from orchestrator.local.net import free_port
+from orchestrator.local.programs import Program
 from orchestrator.local.servers.account import Account
-from orchestrator.local.servers.lifecycle import PrivateServer, say, shown, wait_until
+from orchestrator.local.servers.lifecycle import PrivateServer, Step, say, shown
 
 # Debian's /usr/sbin/rabbitmq-server is a wrapper that, under root, switches to the `rabbitmq`
 # user through `su`, which drops the environment this node is made of: the script it wraps is
 # run instead, as that user.
 DEBIAN_SCRIPTS = Path("/usr/lib/rabbitmq/bin")
 START_SECONDS = 90.0
-STOP_SECONDS = 30.0
-# A node told to stop while it boots finishes booting first, which can take half a minute;
-# it holds nothing yet, so it is not waited for that long.
-STOP_BOOTING_SECONDS = 5.0
+STOP_SECONDS = 30
 # The machine's /etc/rabbitmq/rabbitmq-env.conf names its own node; this one replaces it.
 _ENV_CONF = "# Written by `orchestrator local`: the machine's own rabbitmq-env.conf is not read.\n"
 
@@ -52,6 +47,16 @@ def installed() -> bool:
     return scripts_dir() is not None and shutil.which("epmd") is not None
 
 
+def _installed() -> tuple[Path, str]:
+    scripts, epmd = scripts_dir(), shutil.which("epmd")
+    if scripts is None or epmd is None:
+        raise OrchestratorError(
+            "RabbitMQ is not installed (no rabbitmq-server, rabbitmqctl and epmd): "
+            "`sudo apt-get install rabbitmq-server`"
+        )
+    return scripts, epmd
+
+
 @dataclass
 class PrivateRabbitMQ(PrivateServer):
     # Created on the node's first start, so that `local`'s own settings work unchanged.
@@ -59,9 +64,9 @@ class PrivateRabbitMQ(PrivateServer):
     password: str
     vhost: str
     label: ClassVar[str] = "RabbitMQ"
-    _epmd: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
-    _node: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
-    _ready: bool = field(default=False, init=False, repr=False)
+    priority: ClassVar[int] = 20
+    epmd_port: int = field(default_factory=free_port)
+    dist_port: int = field(default_factory=free_port)
 
     @property
     def node(self) -> str:
@@ -73,40 +78,40 @@ class PrivateRabbitMQ(PrivateServer):
     def mnesia(self) -> Path:
         return self.folder / "mnesia"
 
-    def start(self, console: Console) -> None:
-        scripts, epmd = scripts_dir(), shutil.which("epmd")
-        if scripts is None or epmd is None:
-            raise OrchestratorError(
-                "RabbitMQ is not installed (no rabbitmq-server, rabbitmqctl and epmd): "
-                "`sudo apt-get install rabbitmq-server`"
-            )
+    def steps(self) -> list[Step]:
+        scripts, epmd = _installed()
+        user = Account.for_server("rabbitmq", self.label).user
+        env = self._environment()
+
+        def program(name: str, *argv: str, priority: int, log: Path) -> Program:
+            return Program(
+                name, argv, env, log, priority, directory=self.folder, user=user,
+                stop_seconds=STOP_SECONDS,
+            )  # fmt: skip
+
+        # Had the node found no epmd, it would start one of its own that outlives it.
+        epmd_program = program(
+            "epmd", epmd, "-port", str(self.epmd_port),
+            priority=self.priority, log=self.folder / "epmd.log",
+        )  # fmt: skip
+        node = program(
+            "rabbitmq", str(scripts / "rabbitmq-server"), priority=self.priority + 1, log=self.log
+        )
+        return [
+            Step(epmd_program, functools.partial(_epmd_answers, self.epmd_port), 10),
+            Step(node, self._answers, START_SECONDS),
+        ]
+
+    def prepare(self, console: Console) -> None:
+        scripts, _ = _installed()
         account = Account.for_server("rabbitmq", self.label)
-        epmd_port = free_port()
-        env = self._environment(epmd_port=epmd_port, dist_port=free_port())
         self._write_configuration()
-        self._write_rabbitmqctl(scripts, env)
+        self._write_rabbitmqctl(scripts, self._environment())
         account.take(self.folder)
         say(console, f"starting private RabbitMQ (node {self.node}) ...")
-        self._epmd = self._spawn(account, env, epmd, "-port", str(epmd_port))
-        # Had the node found no epmd, it would start one of its own that outlives it.
-        epmd_ready = functools.partial(_epmd_answers, epmd_port)
-        wait_until(epmd_ready, lambda: _alive(self._epmd), self, console, timeout=10)
-        self._node = self._spawn(account, env, str(scripts / "rabbitmq-server"))
-        wait_until(self._answers, lambda: _alive(self._node), self, console, START_SECONDS)
-        self._ready = True
-        say(
-            console,
-            f"private RabbitMQ ready on 127.0.0.1:{self.port}, data in {shown(self.mnesia)}",
-        )
 
-    def stop(self, console: Console) -> None:
-        if self._node is not None:
-            say(console, "stopping the private RabbitMQ")
-            _end(self._node, STOP_SECONDS if self._ready else STOP_BOOTING_SECONDS)
-            self._node, self._ready = None, False
-        if self._epmd is not None:
-            _end(self._epmd, 5)
-            self._epmd = None
+    def ready_line(self) -> str:
+        return f"private RabbitMQ ready on 127.0.0.1:{self.port}, data in {shown(self.mnesia)}"
 
     def _write_configuration(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -135,15 +140,9 @@ class PrivateRabbitMQ(PrivateServer):
         )
         script.chmod(0o755)
 
-    def _environment(self, *, epmd_port: int, dist_port: int) -> dict[str, str]:
-        inherited = {
-            name: value
-            for name, value in os.environ.items()
-            if not name.startswith(("RABBITMQ_", "ERL_"))
-        }
+    def _environment(self) -> dict[str, str]:
         folder = self.folder
         return {
-            **inherited,
             "HOME": str(folder),  # where Erlang keeps the node's cookie
             "RABBITMQ_CONF_ENV_FILE": str(folder / "rabbitmq-env.conf"),
             "RABBITMQ_CONFIG_FILE": str(folder / "rabbitmq.conf"),
@@ -155,21 +154,11 @@ class PrivateRabbitMQ(PrivateServer):
             "RABBITMQ_NODENAME": self.node,
             "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
             "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_DIST_PORT": str(dist_port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
             "ERL_EPMD_ADDRESS": "127.0.0.1",
-            "ERL_EPMD_PORT": str(epmd_port),
+            "ERL_EPMD_PORT": str(self.epmd_port),
         }
-
-    def _spawn(self, account: Account, env: dict[str, str], *argv: str) -> subprocess.Popen[bytes]:
-        with self.log.open("ab") as log:
-            return subprocess.Popen(
-                argv, env=env, cwd=self.folder, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT,
-                # Its own process group: Ctrl-C reaches `local` alone, and a node that does
-                # not stop in time is killed with all its processes.
-                start_new_session=True, **account.popen(),
-            )  # fmt: skip
 
     def _answers(self) -> bool:
         """Whether the node takes AMQP connections as `local` will make them."""
@@ -195,25 +184,3 @@ def _epmd_answers(port: int) -> bool:
             return len(conn.recv(4)) == 4  # epmd's own port comes first
     except OSError:
         return False
-
-
-def _alive(proc: subprocess.Popen[bytes] | None) -> bool:
-    return proc is not None and proc.poll() is None
-
-
-def _end(proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """SIGTERM to its whole process group, which the node takes as a clean shutdown (the VM
-    too, should the script not have started it yet when the signal comes); SIGKILL when that
-    takes longer than `timeout`."""
-    _signal_group(proc, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _signal_group(proc, signal.SIGKILL)
-        proc.wait()
-
-
-def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
-    # Its own session (start_new_session), so its group id is its pid.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signum)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pg8000.native
@@ -24,15 +25,16 @@ from rich.console import Console
 
 from orchestrator.errors import OrchestratorError
 from orchestrator.local.config import LocalConfig
-from orchestrator.local.process import free_port
 from orchestrator.local.servers import offer, postgres, rabbitmq
-from orchestrator.local.servers.lifecycle import running
+from orchestrator.local.servers.lifecycle import PrivateServer, running
 from orchestrator.local.servers.postgres import PrivatePostgres
 from orchestrator.local.servers.rabbitmq import PrivateRabbitMQ
+from orchestrator.local.supervised import Supervised
 from tests.e2e.audit import call, expect
+from tests.harness.process import free_port
 from tests.support.tools import REPO as REPO_ROOT
 
-from ..test_cli_local import distinct_free_ports, eventually, wait_ready
+from ..test_cli_local import distinct_free_ports, eventually, free_service_ports, wait_ready
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -99,6 +101,17 @@ def erlang_vm_runs(folder):
     return False
 
 
+@contextmanager
+def serving(server: PrivateServer, console):
+    """The server under a supervisord of its own, as `local` runs it."""
+    state = server.folder.parent / "state"
+    with (
+        Supervised(state, server.programs(), console) as supervised,
+        running(server, supervised, console),
+    ):
+        yield
+
+
 def pg_connection(port, database="postgres"):
     return pg8000.native.Connection("postgres", host="127.0.0.1", port=port, database=database)
 
@@ -109,7 +122,7 @@ def pg_connection(port, database="postgres"):
 def test_a_private_postgres_keeps_its_data_across_a_restart(servers_dir):
     server = PrivatePostgres(servers_dir / "postgresql", free_port(), user="postgres")
     console = recording_console()
-    with running(server, console):
+    with serving(server, console):
         pids = processes_of(str(server.data))
         assert len(alive(pids)) > 1  # the postmaster and its workers
         conn = pg_connection(server.port)
@@ -119,7 +132,7 @@ def test_a_private_postgres_keeps_its_data_across_a_restart(servers_dir):
     assert not alive(pids)
     assert (server.data / "PG_VERSION").is_file()
 
-    with running(server, console):
+    with serving(server, console):
         conn = pg_connection(server.port)
         assert conn.run("SELECT title FROM films") == [["Alien"]]
         conn.close()
@@ -140,7 +153,7 @@ def test_a_private_postgres_that_cannot_start_names_its_log(servers_dir):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", server.port))
         holder.listen()
-        with pytest.raises(OrchestratorError) as failure, running(server, recording_console()):
+        with pytest.raises(OrchestratorError) as failure, serving(server, recording_console()):
             pass
     assert failure.value.message == (f"the private PostgreSQL did not start: {server.log} says why")
     assert "could not bind" in server.log.read_text()
@@ -155,7 +168,7 @@ def test_a_private_rabbitmq_takes_and_gives_messages_and_stops_cleanly(servers_d
         servers_dir / "rabbitmq", free_port(), user="guest", password="guest", vhost="/"
     )
     console = recording_console()
-    with running(server, console):
+    with serving(server, console):
         pids = processes_of(str(server.folder))
         assert len(alive(pids)) > 2  # its epmd, rabbitmq-server and the Erlang VM at least
         queue = Queue("private_test", Exchange("private_test"), "private_test", durable=True)
@@ -213,11 +226,9 @@ def test_offered_only_where_the_server_belongs_on_this_machine_and_nothing_answe
 
 
 def local_env(tmp_path, servers_dir):
-    gateway, inventory, billing, db, mq = distinct_free_ports(5)
+    db, mq = distinct_free_ports(2)
     return {
-        "LOCAL_GATEWAY_PORT": str(gateway),
-        "LOCAL_INVENTORY_PORT": str(inventory),
-        "LOCAL_BILLING_PORT": str(billing),
+        **free_service_ports(),
         "LOCAL_DB_PORT": str(db),
         "LOCAL_RABBITMQ_PORT": str(mq),
         "LOCAL_STATE_DIR": str(tmp_path / "state"),

@@ -13,7 +13,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from faults.tcp_proxy import TcpProxy
-from orchestrator.local.backends import (
+from services.billing.config import ENVIRONMENT, ConsumerSettings
+from services.billing.consumer import BillingConsumer, ConsumerState
+from services.billing.metrics import BillingMetrics
+from services.billing.storage import OrderStore, migrate
+from services.common.broker import durable_queue
+from services.common.config import Reader
+from services.common.db import ConnectionPool, DbSettings
+from tests.harness.backends import (
     PG_HOST,
     PG_PORT,
     PG_USER,
@@ -22,13 +29,6 @@ from orchestrator.local.backends import (
     broker,
     broker_settings,
 )
-from services.billing.config import ENVIRONMENT, ConsumerSettings
-from services.billing.consumer import BillingConsumer, ConsumerState
-from services.billing.metrics import BillingMetrics
-from services.billing.storage import OrderStore, migrate
-from services.common.broker import durable_queue
-from services.common.config import Reader
-from services.common.db import ConnectionPool, DbSettings
 
 GOOD = {"user_id": 1, "number_of_items": 2, "total_amount": "3.50"}
 

@@ -16,8 +16,8 @@ import pytest
 import requests
 from prometheus_client import CollectorRegistry, generate_latest
 
-from orchestrator.local.process import free_port
 from services.common.server import ServerSettings, build_server, serve_until_stopped
+from tests.harness.process import free_port
 
 CHUNK = b"x" * 65536
 

@@ -8,12 +8,12 @@ import pytest
 from falcon import testing
 
 from faults.misbehaving import refused_port
-from orchestrator.local.backends import MQ_PORT, QueueName, broker_settings
 from services.gateway.app import GatewayDeps, create_app
 from services.gateway.auth import ApiTokens
 from services.gateway.config import UpstreamSettings
 from services.gateway.publisher import OrderPublisher
 from services.gateway.upstream import InventoryClient
+from tests.harness.backends import MQ_PORT, QueueName, broker_settings
 
 MakeGateway = Callable[..., testing.TestClient]
 POOL_SIZE = 16  # the most requests at once of any test here

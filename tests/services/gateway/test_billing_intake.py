@@ -8,7 +8,7 @@ import time
 import pytest
 
 from faults.misbehaving import refused_port
-from orchestrator.local.backends import broker
+from tests.harness.backends import broker
 
 ORDER = {"user_id": "20", "number_of_items": "3", "total_amount": "10.5"}
 

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from orchestrator.local.process import ROOT, ServiceProcess
+from tests.harness.process import ROOT, ServiceProcess
 
 REQUIRED = {
     "gateway": ["RABBITMQ_USER", "RABBITMQ_PASSWORD"],

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from faults.tcp_proxy import TcpProxy
-from orchestrator.local.backends import MQ_PORT, PG_PORT
-from orchestrator.local.stack import Stack
+from tests.harness.backends import MQ_PORT, PG_PORT
+from tests.harness.stack import Stack
 
 
 def order(user_id: int) -> dict[str, object]:

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from falcon import testing
 
-from orchestrator.local.backends import PG_HOST, PG_PORT, PG_USER, Database
 from services.common.db import ConnectionPool, DbSettings
 from services.inventory.app import InventoryDeps, create_app
 from services.inventory.storage import MovieStore, migrate
+from tests.harness.backends import PG_HOST, PG_PORT, PG_USER, Database
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 from falcon import testing
 
-from orchestrator.local.backends import PG_HOST, PG_PORT, PG_USER, Database
 from services.common.db import ConnectionPool, DbSettings
 from services.inventory.app import InventoryDeps, create_app
 from services.inventory.listing import MAX_PAGE, STREAM_PAGE
 from services.inventory.storage import MovieStore, migrate
+from tests.harness.backends import PG_HOST, PG_PORT, PG_USER, Database
 
 # More than two stream pages, and not a multiple of one: the last page is a partial one.
 COUNT = 2 * STREAM_PAGE + 345

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.local.backends import pg
-from orchestrator.local.stack import Stack
+from tests.harness.backends import pg
+from tests.harness.stack import Stack
 
 
 def _databases() -> set[str]:

@@ -1,46 +1,26 @@
-"""One service as a real process (`python -m services.<name>`): on a free port for the tests,
-bench and faults, on its declared port for `orchestrator local`."""
+"""One service as a real process (`python -m services.<name>`) on a free port, its output in a
+log file: for the tests, bench and faults."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from orchestrator.local.net import free_port, probe
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def probe(url: str, timeout: float = 1.0) -> tuple[int | None, str]:
-    """GET url: its status and the start of its body, or None and why nothing answered."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as answer:  # noqa: S310 - our http://
-            return answer.status, answer.read(200).decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(200).decode(errors="replace")
-    except (OSError, ValueError) as error:
-        return None, str(error)
-
-
 @dataclass
 class ServiceProcess:
-    """`log_path` None leaves the output on a pipe (`proc.stdout`) for the caller to read."""
-
     name: str
     env: dict[str, str]
-    log_path: Path | None
+    log_path: Path
     port: int = field(default_factory=free_port)
     # /metrics is served on a port of its own (METRICS_PORT), never on `port`.
     metrics_port: int = field(default_factory=free_port)
@@ -71,14 +51,6 @@ class ServiceProcess:
         }
         env["PYTHONPATH"] = str(ROOT)
         argv = self.command or (sys.executable, "-m", f"services.{self.name}")
-        if self.log_path is None:
-            # Its own session: a terminal's Ctrl-C reaches only the supervisor, which stops
-            # the services with SIGTERM, the signal they handle cleanly.
-            self.proc = subprocess.Popen(
-                argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-            return self.proc
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
@@ -132,11 +104,11 @@ class ServiceProcess:
         return kib / 1024
 
     def tail(self, lines: int = 20) -> str:
-        if self.log_path is None or not self.log_path.exists():
+        if not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def logs(self) -> str:
-        if self.log_path is None or not self.log_path.exists():
+        if not self.log_path.exists():
             return ""
         return self.log_path.read_text(errors="replace")

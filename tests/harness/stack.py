@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.local.backends import Database, QueueName, unique
-from orchestrator.local.process import ServiceProcess
+from tests.harness.backends import Database, QueueName, unique
+from tests.harness.process import ServiceProcess
 
 
 @dataclass
