@@ -41,11 +41,9 @@ def test_a_get_on_a_connection_closed_under_it_is_sent_again(make_gateway, upstr
     client = make_gateway(inventory_url=upstream.url)
     assert client.simulate_get("/api/movies/1").status_code == 200
     assert client.simulate_get("/api/movies/2").status_code == 200
-    sent = [r.split(b" ", 2)[:2] for r in upstream.requests]
+    targets = [r.split(b" ", 2)[1] for r in upstream.requests]
     # The second GET twice: on the connection that closed, then on a fresh one.
-    assert sent == [[b"GET", b"/api/movies/1"], [b"GET", b"/api/movies/2"]] + [
-        [b"GET", b"/api/movies/2"]
-    ]
+    assert targets == [b"/api/movies/1", b"/api/movies/2", b"/api/movies/2"]
 
 
 def test_a_write_on_a_connection_closed_under_it_is_a_502_and_not_sent_again(
