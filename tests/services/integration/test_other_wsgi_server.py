@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from orchestrator.local.process import ROOT, free_port
+from tests.support.tools import REPO
 
 
 def _waitress_serve() -> str:
@@ -20,30 +21,34 @@ def _waitress_serve() -> str:
     return found
 
 
-def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+def _serving_on(proc: subprocess.Popen[str]) -> str:
+    """The address waitress-serve names once it listens (it was given port 0)."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if found := re.search(r"Serving on (http://\S+)", line):
+            return found.group(1)
+    raise AssertionError(f"waitress-serve ended with {proc.wait()} before serving")
+
+
+def _wait_until_ready(url: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()[0].decode()[-2000:]
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.1)
+        if requests.get(url, timeout=5).status_code == 200:
+            return
+        time.sleep(0.1)
     raise TimeoutError(url)
 
 
 def test_inventory_serves_movies_under_waitress_serve_through_get_app(inventory_db, tmp_path):
-    port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
     proc = subprocess.Popen(
-        [_waitress_serve(), f"--listen=127.0.0.1:{port}", "--call",
-         "services.inventory.app:get_app"],
-        env={**clean, **inventory_db.env("INVENTORY_DB"), "PYTHONPATH": str(ROOT)},
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [_waitress_serve(), "--listen=127.0.0.1:0", "--call", "services.inventory.app:get_app"],
+        env={**clean, **inventory_db.env("INVENTORY_DB"), "PYTHONPATH": str(REPO)},
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url + "/readyz", proc)
+        url = _serving_on(proc)
+        _wait_until_ready(url + "/readyz")
         created = requests.post(f"{url}/api/movies", json={"title": "Ran"}, timeout=10)
         assert created.status_code == 200
         movie = requests.get(f"{url}/api/movies/{created.json()['id']}", timeout=10)
