@@ -1,7 +1,8 @@
 """Billing: a consumer that stores orders, with probes and metrics over HTTP beside it.
 
-``create_app(deps)`` for tests, ``get_app()`` for WSGI servers that import an app object; the
-real process (``python -m services.billing``) also runs the consumer (``deps.work``).
+``create_app(deps)`` builds the HTTP side; the process (``python -m services.billing``) also
+runs the consumer (``deps.work``), so billing has no app factory for other WSGI servers: one
+would serve probes for a consumer that never runs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from services.billing.consumer import BillingConsumer, ConsumerState
 from services.billing.metrics import BillingMetrics
 from services.billing.storage import OrderStore, migrate
 from services.common.app import new_app
-from services.common.config import process_env
 from services.common.db import ConnectionPool
 
 
@@ -64,8 +64,3 @@ def create_app(deps: BillingDeps) -> falcon.App:
 def _consuming(state: ConsumerState) -> None:
     if not state.consuming.is_set():
         raise ConnectionError("not consuming from the broker (reconnecting)")
-
-
-def get_app() -> falcon.App:
-    """The HTTP side only: probes and metrics (the consumer needs `python -m`)."""
-    return create_app(BillingDeps.open(BillingConfig.from_env(process_env())))

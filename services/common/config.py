@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -90,12 +90,6 @@ class Reader:
 
     def number(self, name: str) -> float:
         return env_float(self.env, name, float(self._default(name)))
-
-    def choice(self, name: str, options: Sequence[str]) -> str:
-        value = self.text(name).lower()
-        if value not in options:
-            raise ConfigError(f"{name} must be one of {', '.join(options)}, not {value!r}")
-        return value
 
     def is_set(self, name: str) -> bool:
         self._variable(name)

@@ -1,4 +1,5 @@
-"""The gateway WSGI app: create_app(deps) for tests, get_app() for a real process."""
+"""The gateway WSGI app: create_app(deps) for tests and `python -m services.gateway`, get_app()
+for another WSGI server's command line (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -65,5 +66,6 @@ def create_app(deps: GatewayDeps) -> falcon.App:
 
 
 def get_app() -> falcon.App:
-    """For WSGI servers that import an app object (e.g. `waitress-serve --call`)."""
+    """The app with real dependencies from the environment, for a WSGI server that calls an
+    app factory (`waitress-serve --call services.gateway.app:get_app`)."""
     return create_app(GatewayDeps.open(GatewayConfig.from_env(process_env())))

@@ -19,7 +19,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 from urllib3.response import HTTPResponse
-from urllib3.util import Timeout, parse_url
+from urllib3.util import SKIP_HEADER, Timeout, parse_url
 
 from services.common.errors import DependencyTimeout, DependencyUnavailable
 from services.gateway.answer_deadline import (
@@ -40,6 +40,9 @@ READ_SIZE = 64 * 1024
 # A kept-alive connection that inventory closed while it was idle fails the moment it is
 # reused; these requests can go again on a fresh one, the others cannot (they may have run).
 SAFE_TO_RESEND = frozenset({"GET", "HEAD"})
+# Headers urllib3 and http.client add on their own unless told not to: inventory needs
+# neither, and each costs the gateway a header line to write on every request.
+_UNSENT = {"User-Agent": SKIP_HEADER, "Accept-Encoding": SKIP_HEADER}
 # http.client refuses a target with control characters or spaces in it; those are
 # percent-encoded, everything else goes to inventory as the client sent it.
 _TARGET_SAFE = string.punctuation
@@ -136,7 +139,7 @@ class InventoryClient:
             method,
             target,
             body=body,
-            headers=dict(headers),
+            headers={**headers, **_UNSENT},
             redirect=False,
             assert_same_host=False,
             preload_content=False,

@@ -1,4 +1,5 @@
-"""The inventory WSGI app: create_app(deps) for tests, get_app() for a real process."""
+"""The inventory WSGI app: create_app(deps) for tests and `python -m services.inventory`,
+get_app() for another WSGI server's command line (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -48,5 +49,6 @@ def create_app(deps: InventoryDeps) -> falcon.App:
 
 
 def get_app() -> falcon.App:
-    """For WSGI servers that import an app object (e.g. `waitress-serve --call`)."""
+    """The app with real dependencies from the environment, for a WSGI server that calls an
+    app factory (`waitress-serve --call services.inventory.app:get_app`)."""
     return create_app(InventoryDeps.open(InventoryConfig.from_env(process_env())))

@@ -59,10 +59,10 @@ def test_a_stalled_body_is_cut_through_the_response(watchdog):
     try:
         response = pool.urlopen("GET", "/", retries=False, preload_content=False)
         started = time.monotonic()
-        with watchdog.deadline(0.4) as deadline, pytest.raises(ProtocolError):
+        with watchdog.deadline(0.4) as deadline:
             watchdog.attach(response.shutdown)
-            for _ in response.stream(1024):
-                pass
+            with pytest.raises(ProtocolError):
+                b"".join(response.stream(1024))
         assert deadline.late
         assert time.monotonic() - started < 1.5
     finally:
