@@ -9,7 +9,7 @@ python="${venv}/bin/python"
 
 # Usable when it imports both the CLI's own dependencies and the project itself.
 ready() {
-  [ -x "$python" ] && "$python" -c 'import click, rich, pyhelm3, vagrant, docker, orchestrator.app' \
+  [ -x "$python" ] && "$python" -c 'import click, rich, pyhelm3, vagrant, docker, supervisor, orchestrator.app' \
     >/dev/null 2>&1
 }
 
