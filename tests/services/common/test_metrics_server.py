@@ -7,7 +7,7 @@ import urllib.request
 
 from prometheus_client import CollectorRegistry, Counter
 
-from orchestrator.local.process import free_port
+from orchestrator.local.net import free_port
 from services.common.metrics_server import MetricsServer, MetricsSettings
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from orchestrator.local.stack import Stack
+from tests.harness.stack import Stack
 
 TOKENS = ("integration-token-one-0123456789", "integration-token-two-abcdefghij")
 WRONG = "integration-token-wrong-zyxwvutsr"

@@ -12,6 +12,7 @@ from services.common.db import ConnectionPool, DbSettings
 from services.inventory.app import InventoryDeps, create_app
 from services.inventory.storage import MovieStore, migrate
 from tests.harness.backends import PG_HOST, PG_PORT, PG_USER, Database
+from tests.unit.services.standins import scrape
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +155,7 @@ def test_probes_and_metrics(client):
     assert client.simulate_get("/healthz").json == {"status": "ok"}
     assert client.simulate_get("/readyz").json["checks"] == {"database": "ok"}
     client.simulate_get("/api/movies")
-    metrics = client.simulate_get("/metrics").text
+    metrics = scrape(client).text
     assert 'http_requests_total{method="GET",route="/api/movies",status="200"}' in metrics
 
 
