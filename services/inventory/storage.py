@@ -44,6 +44,7 @@ _PAGE = """
            max(id), EXISTS (SELECT 1 FROM movies WHERE id > (SELECT max(id) FROM page) {filter})
     FROM page
 """
+_ONE_JSON = f"SELECT row_to_json(m)::text FROM (SELECT {_COLUMNS} FROM movies WHERE id = :id) m"
 # Safe to repeat: the first run inserts the row, a repeat after an unknown commit returns it.
 _CREATE = f"""
     WITH made AS (
@@ -56,7 +57,6 @@ _CREATE = f"""
     UNION ALL
     SELECT {_COLUMNS} FROM movies WHERE create_key = :key AND NOT EXISTS (SELECT 1 FROM made)
 """
-_ONE_JSON = f"SELECT row_to_json(m)::text FROM (SELECT {_COLUMNS} FROM movies WHERE id = :id) m"
 
 
 @dataclass(frozen=True)
