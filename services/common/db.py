@@ -76,6 +76,9 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
 
 
+_PROBE_RETRY = RetryPolicy(attempts=2, first_delay=0.0, most_delay=0.0, budget_seconds=1.0)
+
+
 @dataclass(frozen=True)
 class DbSettings:
     host: str
@@ -202,8 +205,13 @@ class ConnectionPool:
             statement = statements[sql] = conn.prepare(sql)
         return statement
 
-    def _with_retries(self, call: Callable[[pg8000.native.Connection], T], safety: Safety) -> T:
-        policy = self._settings.retry
+    def _with_retries(
+        self,
+        call: Callable[[pg8000.native.Connection], T],
+        safety: Safety,
+        policy: RetryPolicy | None = None,
+    ) -> T:
+        policy = policy or self._settings.retry
         started = time.monotonic()
         attempt = 1
         while True:
@@ -244,7 +252,9 @@ class ConnectionPool:
             raise mapped from error
 
     def ping(self) -> None:
-        self.run_read("SELECT 1")
+        """For readiness: answers now, so it tries a second connection at once (the first may
+        have been dropped while idle) but does not wait for a database that is away."""
+        self._with_retries(lambda conn: conn.run("SELECT 1"), Safety.READ, _PROBE_RETRY)
 
     def warm_up(self) -> None:
         """Connects (and so migrates) at start when it can; a database that is not up yet is

@@ -214,3 +214,16 @@ def test_billing_batch_repeated_after_a_lost_connection_stores_each_order_once(r
         pool.close_all()
     finally:
         db.drop()
+
+
+def test_the_readiness_ping_does_not_wait_out_the_retry_budget(movies_db, relay):
+    pool = ConnectionPool(settings(movies_db, relay.port), migrate_inventory)
+    pool.ping()
+    relay.cut()
+    started = time.monotonic()
+    with pytest.raises(DependencyUnavailable):
+        pool.ping()
+    assert time.monotonic() - started < 1.0 < PATIENT.budget_seconds
+    relay.restore()
+    pool.ping()  # the dropped connection was replaced
+    pool.close_all()
