@@ -99,6 +99,16 @@ class Server:
                 return pid
         return None
 
+    def remove_shared_memory(self) -> None:
+        """A postmaster killed with -9 leaves its System V segment behind (a clean stop
+        removes it); postmaster.pid's seventh line names it. Removed only once unattached."""
+        if self.postmaster_pid() is not None:
+            return
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            lines = (self.data / "postmaster.pid").read_text().splitlines()
+            segment = int(lines[6].split()[1])
+            subprocess.run(["ipcrm", "-m", str(segment)], capture_output=True, check=False)
+
 
 @dataclass
 class PgPair:
@@ -240,6 +250,7 @@ class PgPair:
             if pid is not None:  # pg_ctl could not stop it: nothing may outlive the run
                 with contextlib.suppress(OSError):
                     os.killpg(pid, signal.SIGKILL)
+            server.remove_shared_memory()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _tool(self, name: str, *args: str | Path, log: Path) -> None:
