@@ -23,6 +23,8 @@ SCENARIOS = {
     "billing-sigkill": "billing_kills",
     "broker-cut": "broker_cut",
     "db-terminate": "db_terminate",
+    "pg-failover-sync": "pg_failover_sync",
+    "pg-failover-async": "pg_failover_async",
     "two-consumers": "two_consumers",
     "gateway-fuzz": "gateway_fuzz",
 }

@@ -57,7 +57,13 @@ class OrderStore:
         """Stores the batch in one statement (all or nothing); returns rows actually added."""
         if not records:
             return 0
-        rows = self._pool.run(
+        # With every message id present the batch is idempotent (ON CONFLICT skips a row
+        # already stored), so it is sent again even after a commit that went unanswered; an
+        # order without an id could be stored twice so, and the batch is then repeated only
+        # when the server surely did not run it.
+        keyed = all(r.message_id for r in records)
+        run = self._pool.run_idempotent if keyed else self._pool.run
+        rows = run(
             _INSERT_BATCH,
             message_ids=[r.message_id for r in records],
             request_ids=[r.request_id for r in records],

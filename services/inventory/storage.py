@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pg8000.native
 
 from services.common.db import ConnectionPool, migrate_with_lock
+from services.common.errors import DependencyUnavailable
 
 _SCHEMA = [
     """
@@ -19,6 +21,11 @@ _SCHEMA = [
         updated_at  TIMESTAMPTZ NOT NULL DEFAULT now()
     )
     """,
+    # A key of the service's own per creation: an INSERT whose commit went unanswered (the
+    # primary died during COMMIT) is sent again with the same key, and finds its row instead of
+    # making a second one.
+    "ALTER TABLE movies ADD COLUMN IF NOT EXISTS create_key UUID",
+    "CREATE UNIQUE INDEX IF NOT EXISTS movies_create_key ON movies (create_key)",
 ]
 _MIGRATION_LOCK = 0x6D6F7669  # "movi": one key per database, any constant works
 _COLUMNS = "id, title, description"
@@ -38,6 +45,18 @@ _PAGE = """
     FROM page
 """
 _ONE_JSON = f"SELECT row_to_json(m)::text FROM (SELECT {_COLUMNS} FROM movies WHERE id = :id) m"
+# Safe to repeat: the first run inserts the row, a repeat after an unknown commit returns it.
+_CREATE = f"""
+    WITH made AS (
+        INSERT INTO movies (title, description, create_key)
+        VALUES (:title, :description, :key)
+        ON CONFLICT (create_key) DO NOTHING
+        RETURNING {_COLUMNS}
+    )
+    SELECT {_COLUMNS} FROM made
+    UNION ALL
+    SELECT {_COLUMNS} FROM movies WHERE create_key = :key AND NOT EXISTS (SELECT 1 FROM made)
+"""
 
 
 @dataclass(frozen=True)
@@ -82,16 +101,18 @@ class MovieStore:
         return rows[0][0] if rows else None
 
     def create(self, title: str, description: str) -> Movie:
-        rows = self._pool.run(
-            f"INSERT INTO movies (title, description) VALUES (:title, :description) "
-            f"RETURNING {_COLUMNS}",
-            title=title,
-            description=description,
+        rows = self._pool.run_idempotent(
+            _CREATE, title=title, description=description, key=uuid.uuid4()
         )
+        if not rows:
+            # The first attempt's row exists but is not visible yet: its transaction was
+            # still running when the repeat looked. Not knowing, answer 503, never a second row.
+            raise DependencyUnavailable("the database is unavailable")
         return Movie(*rows[0])
 
     def update(self, movie_id: int, title: str | None, description: str | None) -> Movie | None:
-        rows = self._pool.run(
+        # Idempotent: a repeat sets the same values and answers the same row.
+        rows = self._pool.run_idempotent(
             "UPDATE movies SET title = COALESCE(:title, title), "
             "description = COALESCE(:description, description), updated_at = now() "
             f"WHERE id = :id RETURNING {_COLUMNS}",

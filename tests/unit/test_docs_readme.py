@@ -21,6 +21,7 @@ DOCUMENTS = {
     "operations.md",
     "pods.md",
     "reliability.md",
+    "production.md",
     "performance.md",
 }
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
