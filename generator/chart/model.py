@@ -19,7 +19,6 @@ from services import contract
 PullPolicy = Literal["Always", "IfNotPresent", "Never"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AntiAffinity = Literal["", "soft", "hard"]
-HttpServer = Literal["waitress", "granian"]
 
 
 @dataclass(frozen=True)
@@ -131,9 +130,6 @@ class App:
         contract.INVENTORY.port, "Port the process listens on (env PORT)", minimum=1
     )
     replicas: int = doc(1, "Replicas to run when autoscaling is off", minimum=0)
-    httpServer: HttpServer = doc(
-        "waitress", "HTTP server in the process (env HTTP_SERVER): waitress, or granian (faster)"
-    )
     resources: Resources = part(partial(resources, "50m", "96Mi", "500m", "256Mi"), "CPU and RAM")
     probes: Probes = part(Probes, "Probe timings (/healthz liveness, /readyz readiness)")
     autoscaling: Autoscaling = part(Autoscaling, "HorizontalPodAutoscaler on CPU")

@@ -57,9 +57,6 @@ CONFIG: dict[str, str] = {
     "GATEWAY_PORT": ".Values.gateway.containerPort",
     "INVENTORY_PORT": ".Values.inventory.containerPort",
     "BILLING_PORT": ".Values.billing.containerPort",
-    "GATEWAY_HTTP_SERVER": ".Values.gateway.httpServer",
-    "INVENTORY_HTTP_SERVER": ".Values.inventory.httpServer",
-    "BILLING_HTTP_SERVER": ".Values.billing.httpServer",
     "INVENTORY_URL": f'printf "http://{NAMES.inventory}:%v" .Values.inventory.service.port',
     "RABBITMQ_HOST": f'"{NAMES.rabbitmq}"',
     "RABBITMQ_PORT": ".Values.rabbitmq.service.amqpPort",
@@ -87,23 +84,26 @@ RABBITMQ_CREDENTIALS: dict[str, str] = {
 
 
 # Set per app, from the app's own key (the services share one ConfigMap).
-_PER_APP = ("PORT", "HTTP_SERVER")
+_PER_APP = ("PORT",)
 
 
-def _source(variable: Variable, app: str) -> Source:
+def _source(variable: Variable, app: str) -> Source | None:
     """Where the chart takes a declared variable from: credentials from their Secret, the
-    port and the server from this app's own keys, the rest by name."""
+    port from this app's own key, the rest by name; None: a variable the chart does not set,
+    so the service keeps its declared default (tests/generator lists each one)."""
     if variable.secret:
         secret = "rabbitmq" if variable.name.startswith("RABBITMQ_") else "db"
         return FromSecret(secret, variable.name)
     if variable.name in _PER_APP:
         return FromConfig(f"{app}_{variable.name}")
-    return FromConfig(variable.name)
+    return FromConfig(variable.name) if variable.name in CONFIG else None
 
 
 def container_env(environment: Environment, app: str) -> dict[str, Source]:
-    """Every contract variable of a service; tuning knobs keep their built-in defaults."""
-    return {v.name: _source(v, app) for v in environment if not v.tuning}
+    """Every contract variable of a service the chart sets, by name; tuning knobs keep
+    their built-in defaults."""
+    sources = {v.name: _source(v, app) for v in environment if not v.tuning}
+    return {name: source for name, source in sorted(sources.items()) if source is not None}
 
 
 GATEWAY_ENV = container_env(GATEWAY_ENVIRONMENT, "GATEWAY")

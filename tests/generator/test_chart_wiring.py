@@ -32,8 +32,11 @@ from tests.generator.chart_support import (
 # What each service declares it reads; the contract variables (not the tuning knobs) must
 # all come from the chart. tests/unit/services/test_environment.py checks that the services
 # read nothing they do not declare.
+# Declared by the services but left at their default by the chart: the choice of HTTP
+# server, which goes with issue 20 (waitress is the only server).
+LEFT_AT_DEFAULT = {"HTTP_SERVER"}
 READS = {
-    app.name: {v.name for v in environment if not v.tuning}
+    app.name: {v.name for v in environment if not v.tuning} - LEFT_AT_DEFAULT
     for app, environment in (
         (contract.GATEWAY, gateway_config.ENVIRONMENT),
         (contract.INVENTORY, inventory_config.ENVIRONMENT),
@@ -336,6 +339,14 @@ def test_prod_turns_on_the_production_extras():
     for doc in by_kind(rendered("prod"), "Deployment"):
         if doc["metadata"]["name"] != "rabbitmq":
             assert "podAntiAffinity" in doc["spec"]["template"]["spec"]["affinity"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_chart_chooses_no_http_server(env):
+    """waitress is the one server: no value, key or variable selects another."""
+    text = rendered_text(env)
+    assert "HTTP_SERVER" not in text
+    assert "granian" not in text.lower()
 
 
 def test_no_placeholder_survives_rendering():
