@@ -29,6 +29,14 @@ BILLING_DB = Component("billing-db", 5432, "billing-db")
 RABBITMQ = Component("rabbitmq", 5672, "rabbitmq")
 
 APPS = (GATEWAY, INVENTORY, BILLING)
+
+
+def image_repository(app: Component) -> str:
+    """The repository of an app's image, after the registry: the chart's default and what
+    `orchestrator build` names the image it builds."""
+    return f"movies/{app.name}"
+
+
 COMPONENTS = (*APPS, INVENTORY_DB, BILLING_DB, RABBITMQ)
 
 GATEWAY_NODE_PORT = 30000

@@ -22,17 +22,8 @@ def build() -> Templates:
     """Every object of the chart, resolved into manifests with Helm stand-ins."""
     out = Templates()
     chart = cdk8s.Chart(cdk8s.App(), "movies", disable_resource_name_hashes=True)
-    # The gateway's /readyz reports the broker, but only orders need it: taking every
-    # gateway out of its Service while the broker restarts would also stop movie traffic,
-    # and POST /api/billing answers 503 on its own until the broker is back.
     AppWorkload(
-        chart,
-        out=out,
-        app=GATEWAY,
-        stateful=False,
-        service="nodeport",
-        env=wiring.GATEWAY_ENV,
-        readiness_path="/healthz",
+        chart, out=out, app=GATEWAY, stateful=False, service="nodeport", env=wiring.GATEWAY_ENV
     )
     AppWorkload(
         chart,

@@ -131,7 +131,11 @@ class App:
     )
     replicas: int = doc(1, "Replicas to run when autoscaling is off", minimum=0)
     resources: Resources = part(partial(resources, "50m", "96Mi", "500m", "256Mi"), "CPU and RAM")
-    probes: Probes = part(Probes, "Probe timings (/healthz liveness, /readyz readiness)")
+    probes: Probes = part(
+        Probes,
+        "Probe timings: /healthz liveness (the process serves); /readyz readiness, and ready "
+        "means this pod can do its own work",
+    )
     autoscaling: Autoscaling = part(Autoscaling, "HorizontalPodAutoscaler on CPU")
     pdb: Pdb = part(Pdb, "PodDisruptionBudget that bounds voluntary evictions")
     podAntiAffinityPreset: AntiAffinity = doc("", "Spread replicas over nodes: soft or hard")
@@ -142,7 +146,7 @@ class App:
 @dataclass(frozen=True)
 class Gateway(App):
     image: AppImage = part(
-        partial(AppImage, f"movies/{contract.GATEWAY.name}"), "Image of the gateway"
+        partial(AppImage, contract.image_repository(contract.GATEWAY)), "Image of the gateway"
     )
     containerPort: int = doc(
         contract.GATEWAY.port, "Port the process listens on (env PORT)", minimum=1
@@ -153,14 +157,16 @@ class Gateway(App):
 @dataclass(frozen=True)
 class Inventory(App):
     image: AppImage = part(
-        partial(AppImage, f"movies/{contract.INVENTORY.name}"), "Image of inventory"
+        partial(AppImage, contract.image_repository(contract.INVENTORY)), "Image of inventory"
     )
     service: ClusterService = part(ClusterService, "ClusterIP Service the gateway calls")
 
 
 @dataclass(frozen=True)
 class Billing(App):
-    image: AppImage = part(partial(AppImage, f"movies/{contract.BILLING.name}"), "Image of billing")
+    image: AppImage = part(
+        partial(AppImage, contract.image_repository(contract.BILLING)), "Image of billing"
+    )
     service: ClusterService = part(ClusterService, "Headless Service of the StatefulSet")
 
 

@@ -40,14 +40,6 @@ def pod_labels(name: str, component: str) -> str:
     )
 
 
-def selector_labels(name: str) -> str:
-    return (
-        'matchLabels: {{- include "movies.selectorLabels" (dict "name" "'
-        + name
-        + '" "ctx" $) | nindent NINDENT }}'
-    )
-
-
 def metadata(helm: Helm, name: str) -> k8s.ObjectMeta:
     return k8s.ObjectMeta(name=name, namespace=helm.text(".Release.Namespace | quote"))
 

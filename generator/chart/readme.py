@@ -29,10 +29,10 @@ def objects(v: Values) -> dict[str, str]:
             f"{gw.service.port}) + HPA `api-gateway-hpa`. The only public entry point: it "
             "proxies `/api/movies*` to inventory-app and turns `POST /api/billing` into a "
             "persistent message on RabbitMQ. Stateless, so a Deployment; scales on CPU "
-            f"({scaling} of the CPU request). Its readiness probe is `/healthz`: while the "
-            "broker is away movies keep working and `POST /api/billing` answers 503, so "
-            "taking the gateway out of its Service would only stop movie traffic too "
-            "(`/readyz` still reports the broker, for `orchestrator health`)."
+            f"({scaling} of the CPU request). Its readiness probe is `/readyz`, as every app's; "
+            "the gateway's readiness depends on neither the broker nor inventory, so movie "
+            "traffic keeps flowing while the broker restarts and `POST /api/billing` "
+            "answers 503 on its own."
         ),
         "inventory-app": (
             f"**Deployment** + ClusterIP Service {v.inventory.service.port} + HPA "

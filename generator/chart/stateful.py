@@ -23,6 +23,7 @@ from generator.chart.workloads import (
     selector,
     template_meta,
 )
+from services import contract
 
 PGDATA = "/var/lib/postgresql/data"
 RABBITMQ_CONFIG = "rabbitmq-config"
@@ -147,8 +148,10 @@ class RabbitMq(Construct):
             image=_image(helm, key),
             image_pull_policy=helm.value(f"{key}.image.pullPolicy"),
             ports=[
-                k8s.ContainerPort(name="amqp", container_port=5672),
-                k8s.ContainerPort(name="management", container_port=15672),
+                k8s.ContainerPort(name="amqp", container_port=contract.RABBITMQ.port),
+                k8s.ContainerPort(
+                    name="management", container_port=contract.RABBITMQ_MANAGEMENT_PORT
+                ),
             ],
             env=[
                 *pods.env(helm, RABBITMQ_SERVER_ENV),

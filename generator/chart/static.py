@@ -7,12 +7,12 @@ from typing import Any
 
 import yaml
 
+from generator.chart.changelog import CHART_VERSION
 from generator.chart.wiring import NAMES
 from services import contract
 
 SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
 
-CHART_VERSION = "0.1.0"
 APP_VERSION = "0.1.0"
 
 

@@ -82,11 +82,10 @@ class AppWorkload(Construct):
         stateful: bool,
         service: ServiceShape,
         env: Mapping[str, Source],
-        readiness_path: str = "/readyz",
     ) -> None:
         super().__init__(scope, app.name)
         helm = out.helm
-        spec = self._pod(helm, app, env, readiness_path)
+        spec = self._pod(helm, app, env)
         template = k8s.PodTemplateSpec(metadata=template_meta(helm, env), spec=spec)
         workload = self._workload(helm, app, template, stateful=stateful)
         inserts = [
@@ -102,9 +101,7 @@ class AppWorkload(Construct):
         Autoscaler(self, out=out, app=app, kind="StatefulSet" if stateful else "Deployment")
         Budget(self, out=out, app=app)
 
-    def _pod(
-        self, helm: Helm, app: Component, env: Mapping[str, Source], readiness_path: str
-    ) -> k8s.PodSpec:
+    def _pod(self, helm: Helm, app: Component, env: Mapping[str, Source]) -> k8s.PodSpec:
         port = k8s.ContainerPort(
             name="http", container_port=helm.number(f"{app.key}.containerPort")
         )
@@ -121,7 +118,7 @@ class AppWorkload(Construct):
                 helm, app.key, "liveness", http_get=pods.http_get("/healthz", "http")
             ),
             readiness_probe=pods.probe(
-                helm, app.key, "readiness", http_get=pods.http_get(readiness_path, "http")
+                helm, app.key, "readiness", http_get=pods.http_get("/readyz", "http")
             ),
             security_context=pods.container_security(),
             volume_mounts=[k8s.VolumeMount(name="tmp", mount_path=pods.TMP)],

@@ -1,0 +1,48 @@
+"""The chart's versions, newest first: the source of Chart.yaml's version and of
+charts/movies/CHANGELOG.md, so the two cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    changes: tuple[str, ...]
+
+
+RELEASES = (
+    Release(
+        "0.2.0",
+        (
+            "Removed `gateway.httpServer`, `inventory.httpServer` and `billing.httpServer` "
+            "(and the `*_HTTP_SERVER` keys of `app-config`): waitress is the services' one "
+            "HTTP server. Delete these keys from your values files; the schema rejects them.",
+            "The gateway's readiness probe is `/readyz`, like every app's: ready means the "
+            "pod can do its own work, and the gateway's does not depend on the broker or on "
+            "inventory.",
+            "`billing_queue` is a quorum queue (the services declare it). An installation "
+            "whose broker still holds the classic queue must drain it and delete it before "
+            "upgrading (docs/operations.md).",
+        ),
+    ),
+    Release(
+        "0.1.0",
+        (
+            "First chart: api-gateway, inventory-app and billing-app with PostgreSQL "
+            "StatefulSets and a RabbitMQ Deployment, HPAs, NetworkPolicies, optional "
+            "Ingress, PodDisruptionBudgets, ServiceMonitor and Grafana dashboard.",
+        ),
+    ),
+)
+CHART_VERSION = RELEASES[0].version
+
+
+def changelog() -> str:
+    """CHANGELOG.md: one section per version, newest first."""
+    parts = ["# Changelog of the movies chart\n\nNewest first; the version is Chart.yaml's."]
+    for release in RELEASES:
+        items = "\n".join(f"- {change}" for change in release.changes)
+        parts.append(f"## {release.version}\n\n{items}")
+    return "\n\n".join(parts) + "\n"
