@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import cdk8s
 
-from generator.chart import platform, wiring
+from generator.chart import backends, platform, wiring
+from generator.chart.operators import PostgresCluster, RabbitCluster
 from generator.chart.render import Templates
 from generator.chart.stateful import Database, RabbitMq
 from generator.chart.wiring import NAMES
@@ -36,9 +37,11 @@ def build() -> Templates:
     AppWorkload(
         chart, out=out, app=BILLING, stateful=True, service="headless", env=wiring.BILLING_ENV
     )
-    Database(chart, out=out, db=INVENTORY_DB, prefix="INVENTORY")
-    Database(chart, out=out, db=BILLING_DB, prefix="BILLING")
-    RabbitMq(chart, out=out, broker=RABBITMQ)
+    for db, backend in ((INVENTORY_DB, backends.INVENTORY_DB), (BILLING_DB, backends.BILLING_DB)):
+        Database(chart, out=out, db=db, backend=backend)
+        PostgresCluster(chart, out=out, db=db, backend=backend)
+    RabbitMq(chart, out=out, broker=RABBITMQ, backend=backends.RABBITMQ)
+    RabbitCluster(chart, out=out, broker=RABBITMQ, backend=backends.RABBITMQ)
     platform.AppConfig(chart, out=out)
     platform.secrets(chart, out=out)
     platform.TrafficRules(chart, out=out)

@@ -22,6 +22,13 @@ RELEASES = (
             "The gateway's readiness probe is `/readyz`, like every app's: ready means the "
             "pod can do its own work, and the gateway's does not depend on the broker or on "
             "inventory.",
+            "Three modes per backend: `inventoryDb.mode`, `billingDb.mode` and "
+            "`rabbitmq.mode` are `bundled` (the default, as before), `operator` (a "
+            "CloudNativePG `Cluster` per database, a `RabbitmqCluster` for the broker, three "
+            "replicas spread over nodes) or `external` (`<backend>.external.*`: host, port "
+            "and an existing Secret). `values/prod.yaml` uses operator mode for all three. "
+            "The NetworkPolicies follow each mode; `db-secrets` and `rabbitmq-secrets` hold "
+            "only the bundled backends' credentials.",
             "`billing_queue` is a quorum queue (the services declare it). An installation "
             "whose broker still holds the classic queue must drain it and delete it before "
             "upgrading (docs/operations.md).",

@@ -83,7 +83,9 @@ PROD = Environment(
         "the cluster has the Prometheus Operator CRDs) and a Grafana dashboard. Volumes and\n"
         "the Ingress use the cluster's default StorageClass and IngressClass: list them with\n"
         "`kubectl get storageclass,ingressclass` and set <db>.persistence.storageClass and\n"
-        "ingress.className to choose others. Replace registry, host and TLS Secret."
+        "ingress.className to choose others. Replace registry, host and TLS Secret.\n"
+        "PostgreSQL and RabbitMQ run under their operators (CloudNativePG, the RabbitMQ\n"
+        "Cluster Operator), which must be installed first: three replicas each, one per node."
     ),
     changes={
         "image.registry": "registry.example.com",
@@ -101,6 +103,7 @@ PROD = Environment(
         **each(APPS, "resources.limits.memory", "512Mi"),
         "metrics.serviceMonitor.enabled": True,
         "metrics.dashboard.enabled": True,
+        **each(VOLUMES, "mode", "operator"),
     },
 )
 

@@ -19,6 +19,13 @@ from services import contract
 PullPolicy = Literal["Always", "IfNotPresent", "Never"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AntiAffinity = Literal["", "soft", "hard"]
+# bundled: the chart runs it; operator: a CloudNativePG Cluster or a RabbitmqCluster;
+# external: a managed service reached by host, port and an existing Secret.
+BackendMode = Literal["bundled", "operator", "external"]
+MODE_DOC = (
+    "bundled (a pod of this chart), operator (a resource of the operator, which must be "
+    "installed) or external (a managed service: the external.* values)"
+)
 
 
 @dataclass(frozen=True)
@@ -178,15 +185,44 @@ class Persistence:
 
 @dataclass(frozen=True)
 class DbAuth:
-    database: str = doc("", "Name of the app's database")
-    username: str = doc("", "User the app connects as")
-    password: str = doc("", "Password; empty: generated at install and kept on upgrade")
+    database: str = doc("", "Name of the app's database, in every mode")
+    username: str = doc("", "User the app connects as (bundled; operator: the owner)")
+    password: str = doc(
+        "", "Password (bundled only); empty: generated at install and kept on upgrade"
+    )
+
+
+@dataclass(frozen=True)
+class PostgresOperator:
+    instances: int = doc(3, "PostgreSQL instances: one primary, the rest standbys", minimum=1)
+    synchronousStandbys: int = doc(
+        1, "Standbys that must confirm each commit (synchronous replication, any)", minimum=1
+    )
+    imageName: str = doc("", "PostgreSQL image of the instances; empty: the operator's default")
+
+
+@dataclass(frozen=True)
+class External:
+    """A managed service, bitnami's externalDatabase convention."""
+
+    host: str = doc("", "Host name of the managed service")
+    port: int = doc(contract.INVENTORY_DB.port, "Port of the managed service", minimum=1)
+    existingSecret: str = doc("", "Secret (made outside the chart) holding the user and password")
+    existingSecretUserKey: str = doc("username", "Key of the user in existingSecret")
+    existingSecretPasswordKey: str = doc("password", "Key of the password in existingSecret")
 
 
 @dataclass(frozen=True)
 class Database:
-    """A PostgreSQL StatefulSet owned by one app."""
+    """The PostgreSQL of one app, in one of three modes."""
 
+    mode: BackendMode = doc("bundled", MODE_DOC)
+    operator: PostgresOperator = part(
+        PostgresOperator,
+        "mode operator: a CloudNativePG Cluster of this name (Service <name>-rw, Secret "
+        "<name>-app); its volumes and resources are persistence.* and resources.*",
+    )
+    external: External = part(External, "mode external: the managed PostgreSQL")
     image: InfraImage = part(partial(InfraImage, "postgres", "17.6"), "PostgreSQL image")
     auth: DbAuth = part(DbAuth, "Credentials (stored in the Secret db-secrets)")
     persistence: Persistence = part(Persistence, "Data volume (volumeClaimTemplate)")
@@ -225,6 +261,12 @@ class RabbitAuth:
 
 
 @dataclass(frozen=True)
+class RabbitOperator:
+    replicas: int = doc(3, "RabbitMQ nodes, each on its own Kubernetes node", minimum=1)
+    image: str = doc("", "RabbitMQ image of the nodes; empty: the operator's default")
+
+
+@dataclass(frozen=True)
 class RabbitService:
     amqpPort: int = doc(contract.RABBITMQ.port, "Port the apps connect to over AMQP", minimum=1)
     managementPort: int = doc(
@@ -234,6 +276,16 @@ class RabbitService:
 
 @dataclass(frozen=True)
 class RabbitMq:
+    mode: BackendMode = doc("bundled", MODE_DOC)
+    operator: RabbitOperator = part(
+        RabbitOperator,
+        "mode operator: a RabbitmqCluster of this name (Service rabbitmq, Secret "
+        "rabbitmq-default-user, vhost /); its volumes and resources are persistence.* and "
+        "resources.*",
+    )
+    external: External = part(
+        partial(External, port=contract.RABBITMQ.port), "mode external: the managed RabbitMQ"
+    )
     image: InfraImage = part(partial(InfraImage, "rabbitmq", "4.1-management"), "RabbitMQ image")
     auth: RabbitAuth = part(RabbitAuth, "Credentials (stored in the Secret rabbitmq-secrets)")
     vhost: str = doc("/", "Virtual host the apps use")
@@ -274,6 +326,12 @@ class Ingress:
 class NetworkPolicy:
     enabled: bool = doc(True, "Deny all ingress but the traffic each component needs")
     metricsNamespace: str = doc("monitoring", "Namespace allowed to scrape /metrics (with SM)")
+    cloudnativepgNamespace: str = doc(
+        "cnpg-system", "Namespace of the CloudNativePG operator, which reaches its instances"
+    )
+    rabbitmqOperatorNamespace: str = doc(
+        "rabbitmq-system", "Namespace of the RabbitMQ Cluster Operator, which reaches its nodes"
+    )
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ def objects(v: Values) -> dict[str, str]:
             f"**StatefulSet** + headless Service {v.inventoryDb.service.port} + "
             f"volumeClaimTemplate {db_size}. PostgreSQL of one app each; only that app may "
             "connect. A StatefulSet so the volume follows the pod; headless because clients "
-            "reach the pod itself. One replica (one writer), never autoscaled."
+            "reach the pod itself. One replica (one writer), never autoscaled. This is "
+            "the bundled mode (`<db>.mode: bundled`); see Backend modes for the others."
         ),
         "rabbitmq": (
             "**Deployment** (strategy Recreate) + PersistentVolumeClaim `rabbitmq-data` + "
@@ -61,7 +62,25 @@ def objects(v: Values) -> dict[str, str]:
             "open it at once, and the fixed Erlang node name (`rabbitmq.nodeName`) lets a new "
             "pod find the old node's data. Only api-gateway and billing-app may connect. "
             "The ConfigMap `rabbitmq-config` adds `conf.d/20-movies.conf`: an absolute memory "
-            "alarm (`rabbitmq.memoryHighWatermark`) below the container's memory limit."
+            "alarm (`rabbitmq.memoryHighWatermark`) below the container's memory limit. "
+            "This is the bundled mode (`rabbitmq.mode: bundled`)."
+        ),
+        "Backend modes": (
+            "`inventoryDb.mode`, `billingDb.mode` and `rabbitmq.mode`, each on its own: "
+            "`bundled` (the default, in vagrant and dev: the objects above), `operator` "
+            "(prod: a CloudNativePG `Cluster` of "
+            f"{v.inventoryDb.operator.instances} instances with synchronous replication "
+            "and required anti-affinity over nodes per database, and a `RabbitmqCluster` of "
+            f"{v.rabbitmq.operator.replicas} nodes, one per node; the apps use the "
+            "operators' Services `<db>-rw` and `rabbitmq` and Secrets `<db>-app` and "
+            "`rabbitmq-default-user`, keys `username`/`password`; the operators must be "
+            "installed first) or `external` (a managed service: `<backend>.external.host`, "
+            "`.port`, and `.existingSecret` with the key names `.existingSecretUserKey` and "
+            "`.existingSecretPasswordKey`). Outside bundled mode nothing bundled of that "
+            "backend renders: no StatefulSet or Deployment, no Service, no key in "
+            "`db-secrets`/`rabbitmq-secrets` (a Secret left with no key is not rendered). "
+            "The custom resources are checked against the operators' CRD schemas by the "
+            "chart's tests; the operators themselves were not run by them."
         ),
         "app-config": (
             "**ConfigMap**: every host, port, database name and the queue name the services "
@@ -70,7 +89,8 @@ def objects(v: Values) -> dict[str, str]:
             "carry no chart version, so an upgrade that changes nothing else restarts nothing."
         ),
         "db-secrets, rabbitmq-secrets": (
-            "**Secrets**: every user and password, and nowhere else. Empty passwords are "
+            "**Secrets**: every user and password of the bundled backends, and nowhere "
+            "else (an operator or a managed service keeps its own). Empty passwords are "
             "generated at install and kept across upgrades (`lookup`); the Secrets are kept "
             "on uninstall, like the volumes whose databases they unlock. "
             "`existingSecrets.db` / `existingSecrets.rabbitmq` name Secrets made elsewhere. "
@@ -83,7 +103,14 @@ def objects(v: Values) -> dict[str, str]:
         "NetworkPolicies": (
             "On by default: deny all ingress to the release's pods, then open exactly the "
             "paths drawn below. With ServiceMonitors on, the namespace "
-            f"`{v.networkPolicy.metricsNamespace}` may also scrape the apps' port."
+            f"`{v.networkPolicy.metricsNamespace}` may also scrape the apps' port. A "
+            "backend in operator mode gets a policy on the operator's pods (CloudNativePG: "
+            "`cnpg.io/cluster: <db>`; RabbitMQ: `app.kubernetes.io/name: rabbitmq`): its "
+            "apps on the service port, its own pods on every port (replication, "
+            "clustering), and the operator from `networkPolicy.cloudnativepgNamespace` / "
+            "`networkPolicy.rabbitmqOperatorNamespace` on the ports it calls. In external "
+            "mode no pod of the backend runs here; the policies restrict ingress only, so "
+            "the apps reach the managed service without an egress rule."
         ),
         "Optional": (
             "Ingress (`ingress.enabled`), PodDisruptionBudgets (`<app>.pdb.enabled`), a "

@@ -136,7 +136,10 @@ Reach the gateway:
 {{- end }}
 
 Check it: helm test {{ .Release.Name }} -n {{ .Release.Namespace }}
-Passwords: kubectl -n {{ .Release.Namespace }} get secret db-secrets rabbitmq-secrets -o yaml
+Passwords of the bundled backends: kubectl -n {{ .Release.Namespace }} get secret \
+db-secrets rabbitmq-secrets -o yaml
+  (operator mode: the operators' Secrets INVENTORY_DB-app, BILLING_DB-app,
+  RABBITMQ-default-user; external mode: the existingSecret you named)
   Passwords left empty in values were generated at install; `helm upgrade` keeps them
   (it reads the live Secrets). `helm template`, `--dry-run` and GitOps tools render
   without the cluster and draw new ones each time, while the databases keep the first:
@@ -147,6 +150,11 @@ No ServiceMonitor was made: the cluster lacks the Prometheus Operator's CRDs
 (SM_API). Install them (e.g. kube-prometheus-stack), then helm upgrade.
 {{- end }}
 """.replace("GATEWAY", NAMES.gateway).replace("MASTER_IP", contract.MASTER.ip)
+NOTES = (
+    NOTES.replace("INVENTORY_DB", NAMES.inventory_db)
+    .replace("BILLING_DB", NAMES.billing_db)
+    .replace("RABBITMQ", NAMES.rabbitmq)
+)
 NOTES = NOTES.replace("SM_API", SERVICE_MONITOR_API)
 
 

@@ -183,6 +183,7 @@ class Service(Construct):
         app: Component,
         shape: ServiceShape,
         ports: list[tuple[str, str, str]],
+        when: str | None = None,
     ) -> None:
         super().__init__(scope, "service")
         helm = out.helm
@@ -210,7 +211,7 @@ class Service(Construct):
             type=service_type,
         )
         service = k8s.KubeService(self, "svc", metadata=pods.metadata(helm, app.name), spec=spec)
-        out.add(app.file, service, inserts=inserts)
+        out.add(app.file, service, when=when, inserts=inserts)
 
 
 def _node_port(key: str) -> str:

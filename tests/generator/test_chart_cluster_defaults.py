@@ -14,6 +14,7 @@ import yaml
 
 from generator.chart.render import documents
 from tests.generator.chart_support import (
+    BUNDLED,
     CHART,
     ENVIRONMENTS,
     NAMESPACE,
@@ -70,7 +71,7 @@ def test_side_loaded_app_images_are_never_pulled_and_backends_keep_their_own_pol
     expected = "Never" if env == "vagrant" else "IfNotPresent"
     for app in APPS:
         assert container(docs, app)["imagePullPolicy"] == expected, app
-    for backend in BACKENDS:
+    for backend in BACKENDS if env in BUNDLED else ():
         assert container(docs, backend)["imagePullPolicy"] == "IfNotPresent", backend
 
 
@@ -145,9 +146,10 @@ def test_prod_leaves_storage_and_ingress_classes_to_the_cluster_default():
     docs = rendered("prod")
     assert "ingressClassName" not in named(docs, "Ingress", "api-gateway")["spec"]
     for db in ("inventory-db", "billing-db"):
-        claim = workload(docs, db)["spec"]["volumeClaimTemplates"][0]
-        assert "storageClassName" not in claim["spec"], db
-    assert "storageClassName" not in named(docs, "PersistentVolumeClaim", "rabbitmq-data")["spec"]
+        assert "storageClass" not in named(docs, "Cluster", db)["spec"]["storage"], db
+    assert (
+        "storageClassName" not in named(docs, "RabbitmqCluster", "rabbitmq")["spec"]["persistence"]
+    )
     vagrant = rendered("vagrant")
     claim = workload(vagrant, "billing-db")["spec"]["volumeClaimTemplates"][0]
     assert claim["spec"]["storageClassName"] == "local-path"  # K3s's provisioner
@@ -160,7 +162,7 @@ def budget(probe: dict) -> int:
     return probe.get("initialDelaySeconds", 0) + probe["periodSeconds"] * probe["failureThreshold"]
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("env", BUNDLED)
 def test_backends_get_minutes_to_start_and_a_lenient_liveness(env):
     docs = rendered(env)
     for backend in BACKENDS:
@@ -239,7 +241,15 @@ def test_the_broker_rolls_when_its_own_config_file_changes():
 # --- the broker's memory alarm -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_the_operators_rabbitmq_alarms_on_memory_before_its_limit():
+    spec = named(rendered("prod"), "RabbitmqCluster", "rabbitmq")["spec"]
+    setting = spec["rabbitmq"]["additionalConfig"]
+    match = re.fullmatch(r"vm_memory_high_watermark\.absolute = (\d+[A-Za-z]*)", setting)
+    assert match, setting
+    assert to_bytes(match.group(1)) <= 0.8 * to_bytes(spec["resources"]["limits"]["memory"])
+
+
+@pytest.mark.parametrize("env", BUNDLED)
 def test_rabbitmq_alarms_on_memory_before_its_limit(env):
     docs = rendered(env)
     config = named(docs, "ConfigMap", "rabbitmq-config")["data"]["20-movies.conf"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.generator.chart_support import CHART, ENVIRONMENTS, ROOT, run_helm, template
+from tests.generator.chart_support import CHART, RENDERINGS, run_helm, template, values_args
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("env", RENDERINGS)
 def test_helm_lint_strict_passes(env):
-    result = run_helm("lint", "--strict", str(CHART), "-f", str(ROOT / "values" / f"{env}.yaml"))
-    print(result.stdout)
+    result = run_helm("lint", "--strict", str(CHART), *values_args(env))
+    print(f"{env}: {result.stdout.strip().splitlines()[-1]}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 chart(s) failed" in result.stdout
 
