@@ -41,6 +41,8 @@ COMPONENTS = (*APPS, INVENTORY_DB, BILLING_DB, RABBITMQ)
 
 GATEWAY_NODE_PORT = 30000
 RABBITMQ_MANAGEMENT_PORT = 15672
+# Every service serves /metrics here, on a listener of its own.
+METRICS_PORT = 9100
 
 INVENTORY_DATABASE = "inventory"
 BILLING_DATABASE = "billing"

@@ -24,7 +24,13 @@ def build() -> Templates:
     out = Templates()
     chart = cdk8s.Chart(cdk8s.App(), "movies", disable_resource_name_hashes=True)
     AppWorkload(
-        chart, out=out, app=GATEWAY, stateful=False, service="nodeport", env=wiring.GATEWAY_ENV
+        chart,
+        out=out,
+        app=GATEWAY,
+        stateful=False,
+        service="nodeport",
+        env=wiring.GATEWAY_ENV,
+        env_items=[platform.gateway_tokens_env()],
     )
     AppWorkload(
         chart,
@@ -44,6 +50,7 @@ def build() -> Templates:
     RabbitCluster(chart, out=out, broker=RABBITMQ, backend=backends.RABBITMQ)
     platform.AppConfig(chart, out=out)
     platform.secrets(chart, out=out)
+    platform.GatewayTokens(chart, out=out)
     platform.TrafficRules(chart, out=out)
     platform.GatewayIngress(chart, out=out)
     platform.Monitoring(chart, out=out)

@@ -29,6 +29,16 @@ RELEASES = (
             "and an existing Secret). `values/prod.yaml` uses operator mode for all three. "
             "The NetworkPolicies follow each mode; `db-secrets` and `rabbitmq-secrets` hold "
             "only the bundled backends' credentials.",
+            "`gateway.auth`: with `enabled`, writes need a bearer token: `API_TOKENS` from "
+            "the new Secret `gateway-secrets` (one token generated at install, kept on "
+            "upgrade) or from `existingSecret`/`existingSecretKey`; on in prod.",
+            "Metrics port: every app's container has a `metrics` port (`metrics.port`, "
+            "9100, env `METRICS_PORT`) behind a ClusterIP Service `<app>-metrics`; the "
+            "ServiceMonitor scrapes those, and the NetworkPolicy opens the port to the "
+            "monitoring namespace only. The public port no longer serves /metrics.",
+            "The Ingress moved from `ingress.*` to `gateway.ingress.*`: `tls.secretName` "
+            "(was `tlsSecret`), `tls.clusterIssuer` (cert-manager), `tls.sslRedirect` "
+            "(HTTP to HTTPS) and `annotations`. prod uses it with TLS.",
             "`billing_queue` is a quorum queue (the services declare it). An installation "
             "whose broker still holds the classic queue must drain it and delete it before "
             "upgrading (docs/operations.md).",

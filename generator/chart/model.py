@@ -115,6 +115,41 @@ class Security:
 
 
 @dataclass(frozen=True)
+class IngressTls:
+    secretName: str = doc(
+        "", "Secret holding the host's certificate (cert-manager fills it); empty: plain HTTP"
+    )
+    clusterIssuer: str = doc(
+        "", "ClusterIssuer of cert-manager that issues the certificate; empty: none (bring it)"
+    )
+    sslRedirect: bool = doc(
+        True,
+        "Redirect HTTP to HTTPS with TLS on (ingress-nginx's force-ssl-redirect annotation; "
+        "other controllers: see the chart README)",
+    )
+
+
+@dataclass(frozen=True)
+class Ingress:
+    enabled: bool = doc(False, "Expose the gateway through an Ingress (the public entry)")
+    className: str = doc("", "IngressClass; empty: the cluster's default")
+    host: str = doc("movies.local", "Host name routed to the gateway")
+    tls: IngressTls = part(IngressTls, "HTTPS at the Ingress")
+    annotations: dict[str, str] = doc({}, "More annotations, for the controller in use")
+
+
+@dataclass(frozen=True)
+class GatewayAuth:
+    enabled: bool = doc(False, "Writes need a bearer token (env API_TOKENS); reads stay open")
+    existingSecret: str = doc(
+        "", "Secret holding the tokens; empty: gateway-secrets, one token generated at install"
+    )
+    existingSecretKey: str = doc(
+        "API_TOKENS", "Key of existingSecret holding the comma-separated tokens"
+    )
+
+
+@dataclass(frozen=True)
 class GatewayService:
     type: ServiceType = doc("NodePort", "Service type; NodePort exposes nodePort on every node")
     port: int = doc(contract.GATEWAY.port, "Port the Service answers on", minimum=1)
@@ -159,6 +194,8 @@ class Gateway(App):
         contract.GATEWAY.port, "Port the process listens on (env PORT)", minimum=1
     )
     service: GatewayService = part(GatewayService, "The gateway's Service, the public entry")
+    ingress: Ingress = part(Ingress, "Ingress to the gateway (prod; vagrant uses the NodePort)")
+    auth: GatewayAuth = part(GatewayAuth, "Bearer tokens for the writes")
 
 
 @dataclass(frozen=True)
@@ -315,14 +352,6 @@ class ExistingSecrets:
 
 
 @dataclass(frozen=True)
-class Ingress:
-    enabled: bool = doc(False, "Expose the gateway through an Ingress")
-    className: str = doc("", "IngressClass; empty: the cluster's default")
-    host: str = doc("movies.local", "Host name routed to the gateway")
-    tlsSecret: str = doc("", "Secret holding the TLS certificate; empty: plain HTTP")
-
-
-@dataclass(frozen=True)
 class NetworkPolicy:
     enabled: bool = doc(True, "Deny all ingress but the traffic each component needs")
     metricsNamespace: str = doc("monitoring", "Namespace allowed to scrape /metrics (with SM)")
@@ -354,6 +383,12 @@ class Dashboard:
 
 @dataclass(frozen=True)
 class Metrics:
+    port: int = doc(
+        contract.METRICS_PORT,
+        "Port of /metrics in every app (env METRICS_PORT): in-cluster only, on the Services "
+        "<app>-metrics, never on the NodePort or the Ingress",
+        minimum=1,
+    )
     serviceMonitor: ServiceMonitor = part(ServiceMonitor, "Prometheus Operator scraping")
     dashboard: Dashboard = part(Dashboard, "Grafana dashboard of the /metrics")
 
@@ -370,6 +405,5 @@ class Values:
     billingDb: BillingDb = part(BillingDb, "billing-db: PostgreSQL of billing")
     rabbitmq: RabbitMq = part(RabbitMq, "rabbitmq: the broker between gateway and billing")
     existingSecrets: ExistingSecrets = part(ExistingSecrets, "Secrets made outside the chart")
-    ingress: Ingress = part(Ingress, "Ingress to the gateway")
     networkPolicy: NetworkPolicy = part(NetworkPolicy, "NetworkPolicies around the release's pods")
     metrics: Metrics = part(Metrics, "Prometheus and Grafana integration")

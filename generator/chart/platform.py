@@ -16,9 +16,11 @@ from generator.chart.checks import TEST_POD_SKIPS, skip_annotations
 from generator.chart.render import Insert, Templates
 from generator.chart.static import SERVICE_MONITOR_API
 from generator.chart.wiring import (
+    API_TOKENS,
     CONFIG,
     CONFIG_MAP,
     DB_SECRET,
+    GATEWAY_SECRET,
     NAMES,
     RABBITMQ_SECRET,
     bundled_credentials,
@@ -33,6 +35,7 @@ SERVICE_MONITOR_WHEN = (
     f'(.Capabilities.APIVersions.Has "{SERVICE_MONITOR_API}")'
 )
 APPS = (NAMES.gateway, NAMES.inventory, NAMES.billing)
+METRICS_SERVICES = [f"{app}-metrics" for app in APPS]
 
 
 class AppConfig(Construct):
@@ -219,7 +222,8 @@ class TrafficRules(Construct):
         )
 
     def _metrics_policy(self) -> None:
-        """Prometheus scrapes /metrics from its own namespace when ServiceMonitors are on."""
+        """Prometheus scrapes the metrics port from its own namespace when ServiceMonitors
+        are on; nothing else reaches that port."""
         namespace = self.out.helm.text(".Values.networkPolicy.metricsNamespace | quote")
         apps = k8s.LabelSelectorRequirement(
             key="app.kubernetes.io/name", operator="In", values=list(APPS)
@@ -227,7 +231,7 @@ class TrafficRules(Construct):
         self._policy(
             "metrics-ingress",
             None,
-            [k8s.NetworkPolicyIngressRule(ports=[_port("http")], from_=[_namespace(namespace)])],
+            [k8s.NetworkPolicyIngressRule(ports=[_port("metrics")], from_=[_namespace(namespace)])],
             expressions=[apps],
             when="and .Values.networkPolicy.enabled .Values.metrics.serviceMonitor.enabled",
         )
@@ -261,8 +265,30 @@ class TrafficRules(Construct):
         )
 
 
+INGRESS = "gateway.ingress"
+# Annotations the values ask for: cert-manager's issuer, ingress-nginx's HTTPS redirect
+# (ignored by other controllers; the README says what traefik needs), then the user's own.
+INGRESS_ANNOTATIONS = f"""\
+{{{{- $tls := $.Values.{INGRESS}.tls }}}}
+{{{{- $redirect := and $tls.secretName $tls.sslRedirect }}}}
+{{{{- if or $tls.clusterIssuer $redirect $.Values.{INGRESS}.annotations }}}}
+annotations:
+  {{{{- with $tls.clusterIssuer }}}}
+  cert-manager.io/cluster-issuer: {{{{ . | quote }}}}
+  {{{{- end }}}}
+  {{{{- if $redirect }}}}
+  nginx.ingress.kubernetes.io/force-ssl-redirect: "true"
+  {{{{- end }}}}
+  {{{{- with $.Values.{INGRESS}.annotations }}}}
+  {{{{- toYaml . | nindent NINDENT }}}}
+  {{{{- end }}}}
+{{{{- end }}}}"""
+
+
 class GatewayIngress(Construct):
-    """An Ingress to the gateway's Service (prod; the Vagrant cluster uses the NodePort)."""
+    """An Ingress to the gateway's Service (prod; the Vagrant cluster uses the NodePort),
+    with TLS from a Secret that cert-manager may fill, HTTP redirected to HTTPS. It routes
+    to the public port only: /metrics is on another port and Service."""
 
     def __init__(self, scope: Construct, *, out: Templates) -> None:
         super().__init__(scope, "ingress")
@@ -275,7 +301,7 @@ class GatewayIngress(Construct):
         )
         path = k8s.HttpIngressPath(path="/", path_type="Prefix", backend=backend)
         rule = k8s.IngressRule(
-            host=helm.value("ingress.host"), http=k8s.HttpIngressRuleValue(paths=[path])
+            host=helm.value(f"{INGRESS}.host"), http=k8s.HttpIngressRuleValue(paths=[path])
         )
         ingress = k8s.KubeIngress(
             self,
@@ -284,23 +310,70 @@ class GatewayIngress(Construct):
             spec=k8s.IngressSpec(rules=[rule]),
         )
         class_name = (
-            "{{- with $.Values.ingress.className }}\ningressClassName: {{ . | quote }}\n{{- end }}"
+            f"{{{{- with $.Values.{INGRESS}.className }}}}\n"
+            "ingressClassName: {{ . | quote }}\n{{- end }}"
         )
         tls = (
-            "{{- with $.Values.ingress.tlsSecret }}\ntls:\n"
-            "  - hosts: [{{ $.Values.ingress.host | quote }}]\n"
+            f"{{{{- with $.Values.{INGRESS}.tls.secretName }}}}\ntls:\n"
+            f"  - hosts: [{{{{ $.Values.{INGRESS}.host | quote }}}}]\n"
             "    secretName: {{ . | quote }}\n{{- end }}"
         )
         inserts = [
             pods.object_labels(NAMES.gateway, "gateway"),
+            Insert(("metadata",), INGRESS_ANNOTATIONS),
             Insert(("spec",), class_name),
             Insert(("spec",), tls),
         ]
-        out.add("ingress.yaml", ingress, when=".Values.ingress.enabled", inserts=inserts)
+        out.add("ingress.yaml", ingress, when=f".Values.{INGRESS}.enabled", inserts=inserts)
+
+
+class GatewayTokens(Construct):
+    """``gateway-secrets``: the gateway's bearer tokens, one generated at install and kept
+    across upgrades (``lookup``), unless ``gateway.auth.existingSecret`` names another."""
+
+    def __init__(self, scope: Construct, *, out: Templates) -> None:
+        super().__init__(scope, GATEWAY_SECRET)
+        helm = out.helm
+        token = helm.text(
+            'include "movies.secretValue" (dict "existing" $gatewaySecret '
+            f'"key" "{API_TOKENS}" "value" "")'
+        )
+        meta = k8s.ObjectMeta(
+            name=GATEWAY_SECRET, namespace=helm.text(".Release.Namespace | quote")
+        )
+        secret = k8s.KubeSecret(
+            self, "secret", metadata=meta, type="Opaque", data={API_TOKENS: token}
+        )
+        out.add(
+            "secrets.yaml",
+            secret,
+            when="and .Values.gateway.auth.enabled (not .Values.gateway.auth.existingSecret)",
+            prelude=(
+                '{{- $gatewaySecret := lookup "v1" "Secret" .Release.Namespace '
+                f'"{GATEWAY_SECRET}" }}}}'
+            ),
+            inserts=[pods.object_labels(GATEWAY_SECRET, "credentials")],
+        )
+
+
+def gateway_tokens_env() -> str:
+    """The gateway's API_TOKENS entry, only with auth on: a list item of its ``env``."""
+    auth = "$.Values.gateway.auth"
+    return (
+        f"{{{{- if {auth}.enabled }}}}\n"
+        f"- name: {API_TOKENS}\n"
+        "  valueFrom:\n"
+        "    secretKeyRef:\n"
+        f'      name: {{{{ {auth}.existingSecret | default "{GATEWAY_SECRET}" | quote }}}}\n'
+        f'      key: {{{{ ternary {auth}.existingSecretKey "{API_TOKENS}" '
+        f"(not (empty {auth}.existingSecret)) | quote }}}}\n"
+        "{{- end }}"
+    )
 
 
 class Monitoring(Construct):
-    """A ServiceMonitor for the apps' /metrics and a Grafana dashboard ConfigMap."""
+    """A ServiceMonitor for the apps' /metrics (their ``<app>-metrics`` Services) and a
+    Grafana dashboard ConfigMap."""
 
     def __init__(self, scope: Construct, *, out: Templates) -> None:
         super().__init__(scope, "monitoring")
@@ -315,11 +388,11 @@ class Monitoring(Construct):
             ),
         )
         endpoint = {
-            "port": "http",
+            "port": "metrics",
             "path": "/metrics",
             "interval": helm.value("metrics.serviceMonitor.interval"),
         }
-        match = {"key": "app.kubernetes.io/name", "operator": "In", "values": list(APPS)}
+        match = {"key": "app.kubernetes.io/name", "operator": "In", "values": METRICS_SERVICES}
         monitor.add_json_patch(
             cdk8s.JsonPatch.add(
                 "/spec", {"endpoints": [endpoint], "selector": {"matchExpressions": [match]}}

@@ -103,7 +103,7 @@ def objects(v: Values) -> dict[str, str]:
         "NetworkPolicies": (
             "On by default: deny all ingress to the release's pods, then open exactly the "
             "paths drawn below. With ServiceMonitors on, the namespace "
-            f"`{v.networkPolicy.metricsNamespace}` may also scrape the apps' port. A "
+            f"`{v.networkPolicy.metricsNamespace}` may also scrape the apps' metrics port. A "
             "backend in operator mode gets a policy on the operator's pods (CloudNativePG: "
             "`cnpg.io/cluster: <db>`; RabbitMQ: `app.kubernetes.io/name: rabbitmq`): its "
             "apps on the service port, its own pods on every port (replication, "
@@ -112,8 +112,34 @@ def objects(v: Values) -> dict[str, str]:
             "mode no pod of the backend runs here; the policies restrict ingress only, so "
             "the apps reach the managed service without an egress rule."
         ),
+        "Ingress": (
+            "`gateway.ingress.enabled` (prod; vagrant keeps the NodePort): the gateway's "
+            "public port at `gateway.ingress.host`, with TLS from the Secret "
+            "`gateway.ingress.tls.secretName`, which cert-manager issues when "
+            "`gateway.ingress.tls.clusterIssuer` names a ClusterIssuer (annotation "
+            "`cert-manager.io/cluster-issuer`). `gateway.ingress.tls.sslRedirect` redirects "
+            "HTTP to HTTPS through ingress-nginx's `nginx.ingress.kubernetes.io/"
+            "force-ssl-redirect`; with traefik, put its `websecure` entry point and a "
+            "redirectScheme middleware in `gateway.ingress.annotations` "
+            "(`traefik.ingress.kubernetes.io/router.entrypoints: websecure`, "
+            "`traefik.ingress.kubernetes.io/router.middlewares: <ns>-<middleware>@kubernetescrd`). "
+            "Checked statically only (rendered, strict schemas, checkov)."
+        ),
+        "gateway-secrets": (
+            "**Secret**, with `gateway.auth.enabled` (prod): `API_TOKENS`, the gateway's "
+            "bearer tokens for writes, one generated at install and kept across upgrades "
+            "(`lookup`), or `gateway.auth.existingSecret` (key "
+            "`gateway.auth.existingSecretKey`) instead. NOTES.txt says how to read it."
+        ),
+        "<app>-metrics": (
+            f"**ClusterIP Services** on port {v.metrics.port} (`metrics.port`, env "
+            "`METRICS_PORT`), the only port that serves `/metrics`: never on the NodePort or "
+            "the Ingress. The ServiceMonitor scrapes them; with ServiceMonitors on, the "
+            "NetworkPolicy `metrics-ingress` lets only the namespace "
+            f"`{v.networkPolicy.metricsNamespace}` reach the port, and nothing else may."
+        ),
         "Optional": (
-            "Ingress (`ingress.enabled`), PodDisruptionBudgets (`<app>.pdb.enabled`), a "
+            "PodDisruptionBudgets (`<app>.pdb.enabled`), a "
             "ServiceMonitor (`metrics.serviceMonitor.enabled`; made only when the cluster "
             "serves `monitoring.coreos.com/v1`, labelled `metrics.serviceMonitor.labels` for "
             "kube-prometheus-stack's selector) and a Grafana dashboard "

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from generator.chart.changelog import CHART_VERSION
-from generator.chart.wiring import NAMES
+from generator.chart.wiring import GATEWAY_SECRET, NAMES
 from services import contract
 
 SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
@@ -120,9 +120,9 @@ NOTES = """\
 movies {{ .Chart.AppVersion }} is installed in namespace {{ .Release.Namespace }}.
 
 Reach the gateway:
-{{- if .Values.ingress.enabled }}
-  {{ if .Values.ingress.tlsSecret }}https{{ else }}http{{ end }}://\
-{{- .Values.ingress.host }}/api/movies
+{{- if .Values.gateway.ingress.enabled }}
+  {{ if .Values.gateway.ingress.tls.secretName }}https{{ else }}http{{ end }}://\
+{{- .Values.gateway.ingress.host }}/api/movies
 {{- else if eq .Values.gateway.service.type "NodePort" }}
   http://<any node's IP>:{{ .Values.gateway.service.nodePort }}/api/movies
   (the Vagrant cluster: http://MASTER_IP:{{ .Values.gateway.service.nodePort }}/api/movies)
@@ -133,6 +133,16 @@ Reach the gateway:
   kubectl -n {{ .Release.Namespace }} port-forward service/GATEWAY \
 {{ .Values.gateway.service.port }}:{{ .Values.gateway.service.port }}
   http://127.0.0.1:{{ .Values.gateway.service.port }}/api/movies
+{{- end }}
+
+{{- if .Values.gateway.auth.enabled }}
+
+Writes (POST, PUT, DELETE) need a bearer token; read it with
+  kubectl -n {{ .Release.Namespace }} get secret \
+{{ .Values.gateway.auth.existingSecret | default "TOKENS_SECRET" }} \
+-o jsonpath='{.data.{{ ternary .Values.gateway.auth.existingSecretKey "API_TOKENS" \
+(not (empty .Values.gateway.auth.existingSecret)) }}}' | base64 -d
+  and send it as: Authorization: Bearer <token> (comma-separated: several tokens)
 {{- end }}
 
 Check it: helm test {{ .Release.Name }} -n {{ .Release.Namespace }}
@@ -155,7 +165,7 @@ NOTES = (
     .replace("BILLING_DB", NAMES.billing_db)
     .replace("RABBITMQ", NAMES.rabbitmq)
 )
-NOTES = NOTES.replace("SM_API", SERVICE_MONITOR_API)
+NOTES = NOTES.replace("SM_API", SERVICE_MONITOR_API).replace("TOKENS_SECRET", GATEWAY_SECRET)
 
 
 def _panel(title: str, expr: str, unit: str, index: int) -> dict[str, Any]:

@@ -22,6 +22,9 @@ from services.inventory.config import ENVIRONMENT as INVENTORY_ENVIRONMENT
 CONFIG_MAP = contract.CONFIG_MAP
 DB_SECRET = contract.DB_SECRET
 RABBITMQ_SECRET = contract.RABBITMQ_SECRET
+# The gateway's bearer tokens (a name of a Secret and of a variable, not secrets).
+GATEWAY_SECRET = "gateway-secrets"  # noqa: S105
+API_TOKENS = "API_TOKENS"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ CONFIG: dict[str, str] = {
     "GATEWAY_PORT": ".Values.gateway.containerPort",
     "INVENTORY_PORT": ".Values.inventory.containerPort",
     "BILLING_PORT": ".Values.billing.containerPort",
+    "METRICS_PORT": ".Values.metrics.port",
     "INVENTORY_URL": f'printf "http://{NAMES.inventory}:%v" .Values.inventory.service.port',
     "RABBITMQ_HOST": backends.RABBITMQ.host,
     "RABBITMQ_PORT": backends.RABBITMQ.port,
@@ -91,6 +95,10 @@ def bundled_credentials(backend: Backend) -> dict[str, str]:
     }
 
 
+# Set in every app: each serves /metrics on METRICS_PORT, the port the chart opens to
+# Prometheus. API_TOKENS is the gateway's only with gateway.auth.enabled (platform.py).
+EVERY_APP: dict[str, Source | None] = {"METRICS_PORT": FromConfig("METRICS_PORT"), API_TOKENS: None}
+
 # Set per app, from the app's own key (the services share one ConfigMap).
 _PER_APP = ("PORT",)
 
@@ -111,7 +119,7 @@ def _source(variable: Variable, app: str) -> Source | None:
 def container_env(environment: Environment, app: str) -> dict[str, Source]:
     """Every contract variable of a service the chart sets, by name; tuning knobs keep
     their built-in defaults."""
-    sources = {v.name: _source(v, app) for v in environment if not v.tuning}
+    sources = {v.name: _source(v, app) for v in environment if not v.tuning} | EVERY_APP
     return {name: source for name, source in sorted(sources.items()) if source is not None}
 
 

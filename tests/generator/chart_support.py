@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from generator.chart.render import documents
 from tests.support.tools import on_path
@@ -86,3 +89,22 @@ def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
 
 
 WORKLOADS = ("Deployment", "StatefulSet")
+
+
+def notes(tmp_path, *extra: str, env: str = "prod") -> str:
+    """NOTES.txt as helm renders it (helm template leaves NOTES out, and helm install has
+    no --api-versions): the same text, wrapped in a template of a copy of the chart."""
+    chart = tmp_path / "movies"
+    if not chart.exists():
+        shutil.copytree(CHART, chart)
+        text = (CHART / "templates" / "NOTES.txt").read_text()
+        (chart / "templates" / "_notes.tpl").write_text(
+            '{{- define "probe.notes" -}}\n' + text + "{{- end }}\n"
+        )
+        (chart / "templates" / "notes.yaml").write_text(
+            'notes: {{ include "probe.notes" . | toJson }}\n'
+        )
+    done = run_helm("template", "movies", str(chart), "-n", NAMESPACE, *values_args(env),
+                    "--show-only", "templates/notes.yaml", *extra)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return yaml.safe_load(done.stdout)["notes"]

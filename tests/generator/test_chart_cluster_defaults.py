@@ -23,6 +23,7 @@ from tests.generator.chart_support import (
     by_kind,
     helm,
     named,
+    notes,
     pod_spec,
     rendered,
     template,
@@ -104,29 +105,6 @@ def test_prod_makes_the_servicemonitor_with_the_release_label_when_the_crd_exist
         )
     )  # fmt: skip
     assert by_kind(docs, "ServiceMonitor")[0]["metadata"]["labels"]["release"] == "monitoring"
-
-
-def notes(tmp_path, *extra: str) -> str:
-    """NOTES.txt as helm renders it (helm template leaves NOTES out, and helm install has
-    no --api-versions): the same text, wrapped in a template of a copy of the chart."""
-    chart = tmp_path / "movies"
-    if not chart.exists():
-        shutil.copytree(CHART, chart)
-        text = (CHART / "templates" / "NOTES.txt").read_text()
-        (chart / "templates" / "_notes.tpl").write_text(
-            '{{- define "probe.notes" -}}\n' + text + "{{- end }}\n"
-        )
-        (chart / "templates" / "notes.yaml").write_text(
-            'notes: {{ include "probe.notes" . | toJson }}\n'
-        )
-    values = str(ROOT / "values" / "prod.yaml")
-    done = subprocess.run(
-        [str(helm()), "template", "movies", str(chart), "-n", NAMESPACE, "-f", values,
-         "--show-only", "templates/notes.yaml", *extra],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return yaml.safe_load(done.stdout)["notes"]
 
 
 def test_the_notes_say_when_the_servicemonitor_was_skipped(tmp_path):

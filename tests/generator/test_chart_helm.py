@@ -55,5 +55,7 @@ def test_schema_rejects_an_unknown_key(key):
 
 def test_schema_accepts_a_correct_override():
     """The rejections above are about the values, not a chart that never renders."""
-    result = template("vagrant", "--set", "gateway.replicas=2", "--set", "ingress.enabled=true")
+    result = template(
+        "vagrant", "--set", "gateway.replicas=2", "--set", "gateway.ingress.enabled=true"
+    )
     assert result.returncode == 0, result.stderr
