@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from generator.chart.model import BackendMode as Mode
 from services import contract
 
-Mode = Literal["bundled", "operator", "external"]
-MODES: tuple[Mode, ...] = ("bundled", "operator", "external")
 Field = Literal["USER", "PASSWORD"]
 # The keys the operators write into the Secrets they make.
 OPERATOR_KEYS: dict[Field, str] = {"USER": "username", "PASSWORD": "password"}
@@ -111,6 +110,21 @@ RABBITMQ = Backend(
 )
 BACKENDS = (INVENTORY_DB, BILLING_DB, RABBITMQ)
 DATABASES = (INVENTORY_DB, BILLING_DB)
+
+
+def external_checks() -> str:
+    """Template lines that stop the render in one line when a backend in external mode
+    lacks its host or Secret (``required``), rather than point the apps at nothing."""
+    checks = []
+    for backend in BACKENDS:
+        for setting in ("host", "existingSecret"):
+            path = f"{backend.key}.external.{setting}"
+            message = f"{path} is required when {backend.key}.mode is external"
+            checks.append(
+                f"{{{{- if {backend.when('external')} }}}}"
+                f'{{{{- $_ := required "{message}" .Values.{path} }}}}{{{{- end }}}}'
+            )
+    return "\n".join(checks)
 
 
 def credential(variable: str) -> tuple[Backend, Field] | None:

@@ -23,8 +23,8 @@ AntiAffinity = Literal["", "soft", "hard"]
 # external: a managed service reached by host, port and an existing Secret.
 BackendMode = Literal["bundled", "operator", "external"]
 MODE_DOC = (
-    "bundled (a pod of this chart), operator (a resource of the operator, which must be "
-    "installed) or external (a managed service: the external.* values)"
+    "Where it runs: bundled (pods of this chart), operator (a resource of its operator, "
+    "which must be installed) or external (a managed service: the external.* values)"
 )
 
 
@@ -256,10 +256,10 @@ class Database:
     mode: BackendMode = doc("bundled", MODE_DOC)
     operator: PostgresOperator = part(
         PostgresOperator,
-        "mode operator: a CloudNativePG Cluster of this name (Service <name>-rw, Secret "
+        "With mode operator: a CloudNativePG Cluster of this name (Service <name>-rw, Secret "
         "<name>-app); its volumes and resources are persistence.* and resources.*",
     )
-    external: External = part(External, "mode external: the managed PostgreSQL")
+    external: External = part(External, "With mode external: the managed PostgreSQL")
     image: InfraImage = part(partial(InfraImage, "postgres", "17.6"), "PostgreSQL image")
     auth: DbAuth = part(DbAuth, "Credentials (stored in the Secret db-secrets)")
     persistence: Persistence = part(Persistence, "Data volume (volumeClaimTemplate)")
@@ -316,12 +316,12 @@ class RabbitMq:
     mode: BackendMode = doc("bundled", MODE_DOC)
     operator: RabbitOperator = part(
         RabbitOperator,
-        "mode operator: a RabbitmqCluster of this name (Service rabbitmq, Secret "
+        "With mode operator: a RabbitmqCluster of this name (Service rabbitmq, Secret "
         "rabbitmq-default-user, vhost /); its volumes and resources are persistence.* and "
         "resources.*",
     )
     external: External = part(
-        partial(External, port=contract.RABBITMQ.port), "mode external: the managed RabbitMQ"
+        partial(External, port=contract.RABBITMQ.port), "With mode external: the managed RabbitMQ"
     )
     image: InfraImage = part(partial(InfraImage, "rabbitmq", "4.1-management"), "RabbitMQ image")
     auth: RabbitAuth = part(RabbitAuth, "Credentials (stored in the Secret rabbitmq-secrets)")

@@ -47,7 +47,12 @@ class AppConfig(Construct):
         config = k8s.KubeConfigMap(
             self, "cm", metadata=pods.metadata(out.helm, CONFIG_MAP), data=data
         )
-        out.add(f"{CONFIG_MAP}.yaml", config, inserts=[pods.object_labels(CONFIG_MAP, "config")])
+        out.add(
+            f"{CONFIG_MAP}.yaml",
+            config,
+            prelude=backends.external_checks(),
+            inserts=[pods.object_labels(CONFIG_MAP, "config")],
+        )
 
 
 class Credentials(Construct):

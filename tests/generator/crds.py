@@ -36,7 +36,7 @@ def candidates() -> list[Path]:
     origin = _git("remote", "get-url", "origin")
     if origin and "://" not in origin:
         found.append(Path(origin).resolve().parent / SHARED_CRDS)
-    return found
+    return list(dict.fromkeys(found))
 
 
 @functools.cache

@@ -17,6 +17,7 @@ import pytest
 from tests.generator import crds
 from tests.generator.chart_support import (
     BACKEND_KEYS,
+    EXTERNAL,
     MODE_CASES,
     RENDERINGS,
     WORKLOADS,
@@ -24,6 +25,7 @@ from tests.generator.chart_support import (
     named,
     pod_spec,
     rendered,
+    template,
 )
 
 NAMES = {"inventoryDb": "inventory-db", "billingDb": "billing-db", "rabbitmq": "rabbitmq"}
@@ -261,3 +263,13 @@ def test_network_policies_follow_the_operators_pods(key, pods, port, apps, opera
     assert from_peers == {"from": [{"podSelector": {"matchLabels": pods}}]}
     namespace = from_operator["from"][0]["namespaceSelector"]["matchLabels"]
     assert namespace == {"kubernetes.io/metadata.name": operator_namespace}
+
+
+@pytest.mark.parametrize("key", BACKEND_KEYS)
+@pytest.mark.parametrize("setting", ["host", "existingSecret"])
+def test_external_mode_without_its_host_or_secret_fails_in_one_line(key, setting):
+    kept = [s for s in EXTERNAL[key] if not s.startswith(f"{setting}=")]
+    sets = [arg for s in kept for arg in ("--set", f"{key}.external.{s}")]
+    result = template("vagrant", "--set", f"{key}.mode=external", *sets)
+    assert result.returncode != 0
+    assert f"{key}.external.{setting} is required when {key}.mode is external" in result.stderr
