@@ -164,14 +164,22 @@ WORKLOAD_KINDS = {"Deployment", "StatefulSet"}
 
 
 def readme(files: Mapping[str, Sequence[Entry]], values: Values) -> str:
-    manifests = [entry.manifest for entries in files.values() for entry in entries]
+    # The diagram shows the default: every backend bundled.
+    manifests = [
+        entry.manifest
+        for entries in files.values()
+        for entry in entries
+        if not any(f'mode "{mode}"' in (entry.when or "") for mode in ("operator", "external"))
+    ]
     parts = [
         _intro(),
         "## Objects\n\n"
         + "\n".join(f"- `{name}`: {text}" for name, text in objects(values).items()),
         "## Security\n\n" + SECURITY,
         "## Architecture\n\nGenerated from the synthesized objects: workloads, and the "
-        "traffic their NetworkPolicies allow.\n\n```mermaid\n" + diagram(manifests) + "```",
+        "traffic their NetworkPolicies allow, with every backend bundled.\n\n```mermaid\n"
+        + diagram(manifests)
+        + "```",
         "## Values\n\n" + values_table(values),
         "## Checkov checks skipped\n\n" + skips_table(),
     ]
@@ -216,7 +224,8 @@ def _edges(spec: Mapping[str, Any]) -> Iterator[str]:
             for p in rule.get("from", [])
             if "podSelector" in p
         ]
-        for peer in peers or ["outside"]:
+        # A rule without peers lets anyone in; one of namespaces only is not drawn.
+        for peer in peers or ([] if rule.get("from") else ["outside"]):
             source = "outside" if peer == "outside" else _id(peer)
             yield f"  {source} -->|{port}| {_id(target)}"
 

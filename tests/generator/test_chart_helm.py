@@ -34,6 +34,8 @@ def test_helm_lint_strict_fails_on_a_broken_values_file(tmp_path):
         (("--set-string", "billing.probes.liveness.periodSeconds=soon"), ["periodSeconds"]),
         (("--set", "rabbitmq.resources.limits.cpu=1"), ["cpu", "string"]),
         (("--set", "billingDb.securityContext.runAsUser=0"), ["runAsUser", "minimum"]),
+        (("--set", "rabbitmq.mode=cluster"), ["mode", "bundled", "operator", "external"]),
+        (("--set", "gateway.auth.enabled=yes"), ["enabled", "boolean"]),
     ],
 )
 def test_schema_rejects_a_wrong_type_with_a_clear_message(setting, words):
