@@ -10,6 +10,7 @@ can only come from a key of app-config or from the Secret its backend's mode nam
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from generator.chart import backends
 from generator.chart.backends import Backend, Field
@@ -65,6 +66,13 @@ class FromCredential:
 
 Source = FromConfig | FromSecret | FromCredential
 
+# app-config keys whose value is a backend's host or port, which its mode chooses.
+BY_MODE: dict[str, tuple[Backend, Literal["host", "port"]]] = {
+    f"{backend.prefix}_{what.upper()}": (backend, what)
+    for backend in backends.BACKENDS
+    for what in ("host", "port")
+}
+
 # app-config: key -> template expression of its value (always rendered as a string).
 CONFIG: dict[str, str] = {
     "HOST": '"0.0.0.0"',
@@ -73,15 +81,10 @@ CONFIG: dict[str, str] = {
     "BILLING_PORT": ".Values.billing.containerPort",
     "METRICS_PORT": ".Values.metrics.port",
     "INVENTORY_URL": f'printf "http://{NAMES.inventory}:%v" .Values.inventory.service.port',
-    "RABBITMQ_HOST": backends.RABBITMQ.host,
-    "RABBITMQ_PORT": backends.RABBITMQ.port,
     "RABBITMQ_VHOST": ".Values.rabbitmq.vhost",
     "BILLING_QUEUE": ".Values.rabbitmq.queue",
-    "INVENTORY_DB_HOST": backends.INVENTORY_DB.host,
-    "INVENTORY_DB_PORT": backends.INVENTORY_DB.port,
+    **{key: getattr(backend, what) for key, (backend, what) in BY_MODE.items()},
     "INVENTORY_DB_NAME": ".Values.inventoryDb.auth.database",
-    "BILLING_DB_HOST": backends.BILLING_DB.host,
-    "BILLING_DB_PORT": backends.BILLING_DB.port,
     "BILLING_DB_NAME": ".Values.billingDb.auth.database",
 }
 
