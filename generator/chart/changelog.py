@@ -40,8 +40,8 @@ RELEASES = (
             "(was `tlsSecret`), `tls.clusterIssuer` (cert-manager), `tls.sslRedirect` "
             "(HTTP to HTTPS) and `annotations`. prod uses it with TLS.",
             "`billing_queue` is a quorum queue (the services declare it). An installation "
-            "whose broker still holds the classic queue must drain it and delete it before "
-            "upgrading (docs/operations.md).",
+            "whose broker still holds the classic queue must let billing drain it, then "
+            "delete it (`rabbitmqctl delete_queue billing_queue`) before the new apps start.",
         ),
     ),
     Release(
