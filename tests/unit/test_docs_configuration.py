@@ -106,7 +106,16 @@ def source_cell(source: wiring.Source) -> str:
     return f"`{contract.CONFIG_MAP}` `{source.key}` = `{expression.strip(chr(34))}` (fixed)"
 
 
+# Set only with a value on: the gateway's tokens, from the Secret of gateway.auth.
+CONDITIONAL = {
+    wiring.API_TOKENS: f"`{wiring.GATEWAY_SECRET}` `{wiring.API_TOKENS}` with "
+    "`gateway.auth.enabled` (or `gateway.auth.existingSecret`)"
+}
+
+
 def chart_cell(name: str, by_service: dict[str, Variable]) -> str:
+    if name in CONDITIONAL:
+        return CONDITIONAL[name]
     sources: list[str] = []
     for service in by_service:
         source = CHART_ENV[service].get(name)
