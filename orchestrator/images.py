@@ -36,7 +36,7 @@ class App:
     repository: str
 
 
-APPS = tuple(App(app.name, f"movies/{app.name}") for app in contract.APPS)
+APPS = tuple(App(app.name, contract.image_repository(app)) for app in contract.APPS)
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,22 @@ BILLING_DB = Component("billing-db", 5432, "billing-db")
 RABBITMQ = Component("rabbitmq", 5672, "rabbitmq")
 
 APPS = (GATEWAY, INVENTORY, BILLING)
+
+
+def image_repository(app: Component) -> str:
+    """The repository of an app's image, after the registry: the chart's default and what
+    `orchestrator build` names the image it builds."""
+    return f"movies/{app.name}"
+
+
 COMPONENTS = (*APPS, INVENTORY_DB, BILLING_DB, RABBITMQ)
 
 GATEWAY_NODE_PORT = 30000
 # Every app serves /metrics here, on a listener of its own, never on its public port.
 METRICS_PORT = 9100
 RABBITMQ_MANAGEMENT_PORT = 15672
+# Every service serves /metrics here, on a listener of its own.
+METRICS_PORT = 9100
 
 INVENTORY_DATABASE = "inventory"
 BILLING_DATABASE = "billing"

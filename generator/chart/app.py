@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import cdk8s
 
-from generator.chart import platform, wiring
+from generator.chart import backends, platform, wiring
+from generator.chart.operators import PostgresCluster, RabbitCluster
 from generator.chart.render import Templates
 from generator.chart.stateful import Database, RabbitMq
 from generator.chart.wiring import NAMES
@@ -22,9 +23,6 @@ def build() -> Templates:
     """Every object of the chart, resolved into manifests with Helm stand-ins."""
     out = Templates()
     chart = cdk8s.Chart(cdk8s.App(), "movies", disable_resource_name_hashes=True)
-    # The gateway's /readyz reports the broker, but only orders need it: taking every
-    # gateway out of its Service while the broker restarts would also stop movie traffic,
-    # and POST /api/billing answers 503 on its own until the broker is back.
     AppWorkload(
         chart,
         out=out,
@@ -32,7 +30,7 @@ def build() -> Templates:
         stateful=False,
         service="nodeport",
         env=wiring.GATEWAY_ENV,
-        readiness_path="/healthz",
+        env_items=[platform.gateway_tokens_env()],
     )
     AppWorkload(
         chart,
@@ -45,11 +43,14 @@ def build() -> Templates:
     AppWorkload(
         chart, out=out, app=BILLING, stateful=True, service="headless", env=wiring.BILLING_ENV
     )
-    Database(chart, out=out, db=INVENTORY_DB, prefix="INVENTORY")
-    Database(chart, out=out, db=BILLING_DB, prefix="BILLING")
-    RabbitMq(chart, out=out, broker=RABBITMQ)
+    for db, backend in ((INVENTORY_DB, backends.INVENTORY_DB), (BILLING_DB, backends.BILLING_DB)):
+        Database(chart, out=out, db=db, backend=backend)
+        PostgresCluster(chart, out=out, db=db, backend=backend)
+    RabbitMq(chart, out=out, broker=RABBITMQ, backend=backends.RABBITMQ)
+    RabbitCluster(chart, out=out, broker=RABBITMQ, backend=backends.RABBITMQ)
     platform.AppConfig(chart, out=out)
     platform.secrets(chart, out=out)
+    platform.GatewayTokens(chart, out=out)
     platform.TrafficRules(chart, out=out)
     platform.GatewayIngress(chart, out=out)
     platform.Monitoring(chart, out=out)

@@ -83,14 +83,21 @@ PROD = Environment(
         "the cluster has the Prometheus Operator CRDs) and a Grafana dashboard. Volumes and\n"
         "the Ingress use the cluster's default StorageClass and IngressClass: list them with\n"
         "`kubectl get storageclass,ingressclass` and set <db>.persistence.storageClass and\n"
-        "ingress.className to choose others. Replace registry, host and TLS Secret."
+        "gateway.ingress.className to choose others. Replace registry, host, TLS Secret and\n"
+        "cert-manager ClusterIssuer. Writes need a bearer token (gateway.auth: NOTES.txt\n"
+        "says how to read the generated one); /metrics is reachable from the monitoring\n"
+        "namespace only.\n"
+        "PostgreSQL and RabbitMQ run under their operators (CloudNativePG, the RabbitMQ\n"
+        "Cluster Operator), which must be installed first: three replicas each, one per node."
     ),
     changes={
         "image.registry": "registry.example.com",
         "gateway.service.type": "ClusterIP",
-        "ingress.enabled": True,
-        "ingress.host": "movies.example.com",
-        "ingress.tlsSecret": "movies-tls",
+        "gateway.ingress.enabled": True,
+        "gateway.ingress.host": "movies.example.com",
+        "gateway.ingress.tls.secretName": "movies-tls",
+        "gateway.ingress.tls.clusterIssuer": "letsencrypt-prod",
+        "gateway.auth.enabled": True,
         **each(APPS, "replicas", 2),
         **each(APPS, "autoscaling.minReplicas", 2),
         **each(APPS, "pdb.enabled", True),
@@ -101,6 +108,7 @@ PROD = Environment(
         **each(APPS, "resources.limits.memory", "512Mi"),
         "metrics.serviceMonitor.enabled": True,
         "metrics.dashboard.enabled": True,
+        **each(VOLUMES, "mode", "operator"),
     },
 )
 

@@ -19,7 +19,13 @@ from services import contract
 PullPolicy = Literal["Always", "IfNotPresent", "Never"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AntiAffinity = Literal["", "soft", "hard"]
-HttpServer = Literal["waitress", "granian"]
+# bundled: the chart runs it; operator: a CloudNativePG Cluster or a RabbitmqCluster;
+# external: a managed service reached by host, port and an existing Secret.
+BackendMode = Literal["bundled", "operator", "external"]
+MODE_DOC = (
+    "Where it runs: bundled (pods of this chart), operator (a resource of its operator, "
+    "which must be installed) or external (a managed service: the external.* values)"
+)
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,41 @@ class Security:
 
 
 @dataclass(frozen=True)
+class IngressTls:
+    secretName: str = doc(
+        "", "Secret holding the host's certificate (cert-manager fills it); empty: plain HTTP"
+    )
+    clusterIssuer: str = doc(
+        "", "ClusterIssuer of cert-manager that issues the certificate; empty: none (bring it)"
+    )
+    sslRedirect: bool = doc(
+        True,
+        "Redirect HTTP to HTTPS with TLS on (ingress-nginx's force-ssl-redirect annotation; "
+        "other controllers: see the chart README)",
+    )
+
+
+@dataclass(frozen=True)
+class Ingress:
+    enabled: bool = doc(False, "Expose the gateway through an Ingress (the public entry)")
+    className: str = doc("", "IngressClass; empty: the cluster's default")
+    host: str = doc("movies.local", "Host name routed to the gateway")
+    tls: IngressTls = part(IngressTls, "HTTPS at the Ingress")
+    annotations: dict[str, str] = doc({}, "More annotations, for the controller in use")
+
+
+@dataclass(frozen=True)
+class GatewayAuth:
+    enabled: bool = doc(False, "Writes need a bearer token (env API_TOKENS); reads stay open")
+    existingSecret: str = doc(
+        "", "Secret holding the tokens; empty: gateway-secrets, one token generated at install"
+    )
+    existingSecretKey: str = doc(
+        "API_TOKENS", "Key of existingSecret holding the comma-separated tokens"
+    )
+
+
+@dataclass(frozen=True)
 class GatewayService:
     type: ServiceType = doc("NodePort", "Service type; NodePort exposes nodePort on every node")
     port: int = doc(contract.GATEWAY.port, "Port the Service answers on", minimum=1)
@@ -131,11 +172,12 @@ class App:
         contract.INVENTORY.port, "Port the process listens on (env PORT)", minimum=1
     )
     replicas: int = doc(1, "Replicas to run when autoscaling is off", minimum=0)
-    httpServer: HttpServer = doc(
-        "waitress", "HTTP server in the process (env HTTP_SERVER): waitress, or granian (faster)"
-    )
     resources: Resources = part(partial(resources, "50m", "96Mi", "500m", "256Mi"), "CPU and RAM")
-    probes: Probes = part(Probes, "Probe timings (/healthz liveness, /readyz readiness)")
+    probes: Probes = part(
+        Probes,
+        "Probe timings: /healthz liveness (the process serves); /readyz readiness, and ready "
+        "means this pod can do its own work",
+    )
     autoscaling: Autoscaling = part(Autoscaling, "HorizontalPodAutoscaler on CPU")
     pdb: Pdb = part(Pdb, "PodDisruptionBudget that bounds voluntary evictions")
     podAntiAffinityPreset: AntiAffinity = doc("", "Spread replicas over nodes: soft or hard")
@@ -146,25 +188,29 @@ class App:
 @dataclass(frozen=True)
 class Gateway(App):
     image: AppImage = part(
-        partial(AppImage, f"movies/{contract.GATEWAY.name}"), "Image of the gateway"
+        partial(AppImage, contract.image_repository(contract.GATEWAY)), "Image of the gateway"
     )
     containerPort: int = doc(
         contract.GATEWAY.port, "Port the process listens on (env PORT)", minimum=1
     )
     service: GatewayService = part(GatewayService, "The gateway's Service, the public entry")
+    ingress: Ingress = part(Ingress, "Ingress to the gateway (prod; vagrant uses the NodePort)")
+    auth: GatewayAuth = part(GatewayAuth, "Bearer tokens for the writes")
 
 
 @dataclass(frozen=True)
 class Inventory(App):
     image: AppImage = part(
-        partial(AppImage, f"movies/{contract.INVENTORY.name}"), "Image of inventory"
+        partial(AppImage, contract.image_repository(contract.INVENTORY)), "Image of inventory"
     )
     service: ClusterService = part(ClusterService, "ClusterIP Service the gateway calls")
 
 
 @dataclass(frozen=True)
 class Billing(App):
-    image: AppImage = part(partial(AppImage, f"movies/{contract.BILLING.name}"), "Image of billing")
+    image: AppImage = part(
+        partial(AppImage, contract.image_repository(contract.BILLING)), "Image of billing"
+    )
     service: ClusterService = part(ClusterService, "Headless Service of the StatefulSet")
 
 
@@ -176,15 +222,44 @@ class Persistence:
 
 @dataclass(frozen=True)
 class DbAuth:
-    database: str = doc("", "Name of the app's database")
-    username: str = doc("", "User the app connects as")
-    password: str = doc("", "Password; empty: generated at install and kept on upgrade")
+    database: str = doc("", "Name of the app's database, in every mode")
+    username: str = doc("", "User the app connects as (bundled; operator: the owner)")
+    password: str = doc(
+        "", "Password (bundled only); empty: generated at install and kept on upgrade"
+    )
+
+
+@dataclass(frozen=True)
+class PostgresOperator:
+    instances: int = doc(3, "PostgreSQL instances: one primary, the rest standbys", minimum=1)
+    synchronousStandbys: int = doc(
+        1, "Standbys that must confirm each commit (synchronous replication, any)", minimum=1
+    )
+    imageName: str = doc("", "PostgreSQL image of the instances; empty: the operator's default")
+
+
+@dataclass(frozen=True)
+class External:
+    """A managed service, bitnami's externalDatabase convention."""
+
+    host: str = doc("", "Host name of the managed service")
+    port: int = doc(contract.INVENTORY_DB.port, "Port of the managed service", minimum=1)
+    existingSecret: str = doc("", "Secret (made outside the chart) holding the user and password")
+    existingSecretUserKey: str = doc("username", "Key of the user in existingSecret")
+    existingSecretPasswordKey: str = doc("password", "Key of the password in existingSecret")
 
 
 @dataclass(frozen=True)
 class Database:
-    """A PostgreSQL StatefulSet owned by one app."""
+    """The PostgreSQL of one app, in one of three modes."""
 
+    mode: BackendMode = doc("bundled", MODE_DOC)
+    operator: PostgresOperator = part(
+        PostgresOperator,
+        "With mode operator: a CloudNativePG Cluster of this name (Service <name>-rw, Secret "
+        "<name>-app); its volumes and resources are persistence.* and resources.*",
+    )
+    external: External = part(External, "With mode external: the managed PostgreSQL")
     image: InfraImage = part(partial(InfraImage, "postgres", "17.6"), "PostgreSQL image")
     auth: DbAuth = part(DbAuth, "Credentials (stored in the Secret db-secrets)")
     persistence: Persistence = part(Persistence, "Data volume (volumeClaimTemplate)")
@@ -223,6 +298,12 @@ class RabbitAuth:
 
 
 @dataclass(frozen=True)
+class RabbitOperator:
+    replicas: int = doc(3, "RabbitMQ nodes, each on its own Kubernetes node", minimum=1)
+    image: str = doc("", "RabbitMQ image of the nodes; empty: the operator's default")
+
+
+@dataclass(frozen=True)
 class RabbitService:
     amqpPort: int = doc(contract.RABBITMQ.port, "Port the apps connect to over AMQP", minimum=1)
     managementPort: int = doc(
@@ -232,6 +313,16 @@ class RabbitService:
 
 @dataclass(frozen=True)
 class RabbitMq:
+    mode: BackendMode = doc("bundled", MODE_DOC)
+    operator: RabbitOperator = part(
+        RabbitOperator,
+        "With mode operator: a RabbitmqCluster of this name (Service rabbitmq, Secret "
+        "rabbitmq-default-user, vhost /); its volumes and resources are persistence.* and "
+        "resources.*",
+    )
+    external: External = part(
+        partial(External, port=contract.RABBITMQ.port), "With mode external: the managed RabbitMQ"
+    )
     image: InfraImage = part(partial(InfraImage, "rabbitmq", "4.1-management"), "RabbitMQ image")
     auth: RabbitAuth = part(RabbitAuth, "Credentials (stored in the Secret rabbitmq-secrets)")
     vhost: str = doc("/", "Virtual host the apps use")
@@ -261,17 +352,15 @@ class ExistingSecrets:
 
 
 @dataclass(frozen=True)
-class Ingress:
-    enabled: bool = doc(False, "Expose the gateway through an Ingress")
-    className: str = doc("", "IngressClass; empty: the cluster's default")
-    host: str = doc("movies.local", "Host name routed to the gateway")
-    tlsSecret: str = doc("", "Secret holding the TLS certificate; empty: plain HTTP")
-
-
-@dataclass(frozen=True)
 class NetworkPolicy:
     enabled: bool = doc(True, "Deny all ingress but the traffic each component needs")
     metricsNamespace: str = doc("monitoring", "Namespace allowed to scrape /metrics (with SM)")
+    cloudnativepgNamespace: str = doc(
+        "cnpg-system", "Namespace of the CloudNativePG operator, which reaches its instances"
+    )
+    rabbitmqOperatorNamespace: str = doc(
+        "rabbitmq-system", "Namespace of the RabbitMQ Cluster Operator, which reaches its nodes"
+    )
 
 
 @dataclass(frozen=True)
@@ -294,6 +383,12 @@ class Dashboard:
 
 @dataclass(frozen=True)
 class Metrics:
+    port: int = doc(
+        contract.METRICS_PORT,
+        "Port of /metrics in every app (env METRICS_PORT): in-cluster only, on the Services "
+        "<app>-metrics, never on the NodePort or the Ingress",
+        minimum=1,
+    )
     serviceMonitor: ServiceMonitor = part(ServiceMonitor, "Prometheus Operator scraping")
     dashboard: Dashboard = part(Dashboard, "Grafana dashboard of the /metrics")
 
@@ -310,6 +405,5 @@ class Values:
     billingDb: BillingDb = part(BillingDb, "billing-db: PostgreSQL of billing")
     rabbitmq: RabbitMq = part(RabbitMq, "rabbitmq: the broker between gateway and billing")
     existingSecrets: ExistingSecrets = part(ExistingSecrets, "Secrets made outside the chart")
-    ingress: Ingress = part(Ingress, "Ingress to the gateway")
     networkPolicy: NetworkPolicy = part(NetworkPolicy, "NetworkPolicies around the release's pods")
     metrics: Metrics = part(Metrics, "Prometheus and Grafana integration")

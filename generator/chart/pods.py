@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from cdk8s_plus_33 import k8s
 
 from generator.chart.render import Helm, Insert
-from generator.chart.wiring import CONFIG_MAP, DB_SECRET, RABBITMQ_SECRET, FromConfig, Source
+from generator.chart.wiring import (
+    CONFIG_MAP,
+    DB_SECRET,
+    RABBITMQ_SECRET,
+    FromConfig,
+    FromCredential,
+    Source,
+)
 
 SECRET_NAMES = {"db": DB_SECRET, "rabbitmq": RABBITMQ_SECRET}
 TMP = "/tmp"  # noqa: S108  (an emptyDir inside the pod, not a shared /tmp here)
@@ -40,14 +47,6 @@ def pod_labels(name: str, component: str) -> str:
     )
 
 
-def selector_labels(name: str) -> str:
-    return (
-        'matchLabels: {{- include "movies.selectorLabels" (dict "name" "'
-        + name
-        + '" "ctx" $) | nindent NINDENT }}'
-    )
-
-
 def metadata(helm: Helm, name: str) -> k8s.ObjectMeta:
     return k8s.ObjectMeta(name=name, namespace=helm.text(".Release.Namespace | quote"))
 
@@ -71,6 +70,13 @@ def _env_var(helm: Helm, name: str, source: Source) -> k8s.EnvVar:
     if isinstance(source, FromConfig):
         ref = k8s.ConfigMapKeySelector(name=CONFIG_MAP, key=source.key)
         return k8s.EnvVar(name=name, value_from=k8s.EnvVarSource(config_map_key_ref=ref))
+    if isinstance(source, FromCredential):
+        backend = source.backend
+        secret = k8s.SecretKeySelector(
+            name=helm.text(f"{backend.secret_name} | quote"),
+            key=helm.text(f"{backend.secret_key(source.field)} | quote"),
+        )
+        return k8s.EnvVar(name=name, value_from=k8s.EnvVarSource(secret_key_ref=secret))
     secret = k8s.SecretKeySelector(name=secret_name(helm, source.secret), key=source.key)
     return k8s.EnvVar(name=name, value_from=k8s.EnvVarSource(secret_key_ref=secret))
 

@@ -29,10 +29,10 @@ def objects(v: Values) -> dict[str, str]:
             f"{gw.service.port}) + HPA `api-gateway-hpa`. The only public entry point: it "
             "proxies `/api/movies*` to inventory-app and turns `POST /api/billing` into a "
             "persistent message on RabbitMQ. Stateless, so a Deployment; scales on CPU "
-            f"({scaling} of the CPU request). Its readiness probe is `/healthz`: while the "
-            "broker is away movies keep working and `POST /api/billing` answers 503, so "
-            "taking the gateway out of its Service would only stop movie traffic too "
-            "(`/readyz` still reports the broker, for `orchestrator health`)."
+            f"({scaling} of the CPU request). Its readiness probe is `/readyz`, as every app's; "
+            "the gateway's readiness depends on neither the broker nor inventory, so movie "
+            "traffic keeps flowing while the broker restarts and `POST /api/billing` "
+            "answers 503 on its own."
         ),
         "inventory-app": (
             f"**Deployment** + ClusterIP Service {v.inventory.service.port} + HPA "
@@ -51,7 +51,8 @@ def objects(v: Values) -> dict[str, str]:
             f"**StatefulSet** + headless Service {v.inventoryDb.service.port} + "
             f"volumeClaimTemplate {db_size}. PostgreSQL of one app each; only that app may "
             "connect. A StatefulSet so the volume follows the pod; headless because clients "
-            "reach the pod itself. One replica (one writer), never autoscaled."
+            "reach the pod itself. One replica (one writer), never autoscaled. This is "
+            "the bundled mode (`<db>.mode: bundled`); see Backend modes for the others."
         ),
         "rabbitmq": (
             "**Deployment** (strategy Recreate) + PersistentVolumeClaim `rabbitmq-data` + "
@@ -61,7 +62,25 @@ def objects(v: Values) -> dict[str, str]:
             "open it at once, and the fixed Erlang node name (`rabbitmq.nodeName`) lets a new "
             "pod find the old node's data. Only api-gateway and billing-app may connect. "
             "The ConfigMap `rabbitmq-config` adds `conf.d/20-movies.conf`: an absolute memory "
-            "alarm (`rabbitmq.memoryHighWatermark`) below the container's memory limit."
+            "alarm (`rabbitmq.memoryHighWatermark`) below the container's memory limit. "
+            "This is the bundled mode (`rabbitmq.mode: bundled`)."
+        ),
+        "Backend modes": (
+            "`inventoryDb.mode`, `billingDb.mode` and `rabbitmq.mode`, each on its own: "
+            "`bundled` (the default, in vagrant and dev: the objects above), `operator` "
+            "(prod: a CloudNativePG `Cluster` of "
+            f"{v.inventoryDb.operator.instances} instances with synchronous replication "
+            "and required anti-affinity over nodes per database, and a `RabbitmqCluster` of "
+            f"{v.rabbitmq.operator.replicas} nodes, one per node; the apps use the "
+            "operators' Services `<db>-rw` and `rabbitmq` and Secrets `<db>-app` and "
+            "`rabbitmq-default-user`, keys `username`/`password`; the operators must be "
+            "installed first) or `external` (a managed service: `<backend>.external.host`, "
+            "`.port`, and `.existingSecret` with the key names `.existingSecretUserKey` and "
+            "`.existingSecretPasswordKey`). Outside bundled mode nothing bundled of that "
+            "backend renders: no StatefulSet or Deployment, no Service, no key in "
+            "`db-secrets`/`rabbitmq-secrets` (a Secret left with no key is not rendered). "
+            "The custom resources are checked against the operators' CRD schemas by the "
+            "chart's tests; the operators themselves were not run by them."
         ),
         "app-config": (
             "**ConfigMap**: every host, port, database name and the queue name the services "
@@ -70,7 +89,8 @@ def objects(v: Values) -> dict[str, str]:
             "carry no chart version, so an upgrade that changes nothing else restarts nothing."
         ),
         "db-secrets, rabbitmq-secrets": (
-            "**Secrets**: every user and password, and nowhere else. Empty passwords are "
+            "**Secrets**: every user and password of the bundled backends, and nowhere "
+            "else (an operator or a managed service keeps its own). Empty passwords are "
             "generated at install and kept across upgrades (`lookup`); the Secrets are kept "
             "on uninstall, like the volumes whose databases they unlock. "
             "`existingSecrets.db` / `existingSecrets.rabbitmq` name Secrets made elsewhere. "
@@ -83,10 +103,43 @@ def objects(v: Values) -> dict[str, str]:
         "NetworkPolicies": (
             "On by default: deny all ingress to the release's pods, then open exactly the "
             "paths drawn below. With ServiceMonitors on, the namespace "
-            f"`{v.networkPolicy.metricsNamespace}` may also scrape the apps' port."
+            f"`{v.networkPolicy.metricsNamespace}` may also scrape the apps' metrics port. A "
+            "backend in operator mode gets a policy on the operator's pods (CloudNativePG: "
+            "`cnpg.io/cluster: <db>`; RabbitMQ: `app.kubernetes.io/name: rabbitmq`): its "
+            "apps on the service port, its own pods on every port (replication, "
+            "clustering), and the operator from `networkPolicy.cloudnativepgNamespace` / "
+            "`networkPolicy.rabbitmqOperatorNamespace` on the ports it calls. In external "
+            "mode no pod of the backend runs here; the policies restrict ingress only, so "
+            "the apps reach the managed service without an egress rule."
+        ),
+        "Ingress": (
+            "`gateway.ingress.enabled` (prod; vagrant keeps the NodePort): the gateway's "
+            "public port at `gateway.ingress.host`, with TLS from the Secret "
+            "`gateway.ingress.tls.secretName`, which cert-manager issues when "
+            "`gateway.ingress.tls.clusterIssuer` names a ClusterIssuer (annotation "
+            "`cert-manager.io/cluster-issuer`). `gateway.ingress.tls.sslRedirect` redirects "
+            "HTTP to HTTPS through ingress-nginx's `nginx.ingress.kubernetes.io/"
+            "force-ssl-redirect`; with traefik, put its `websecure` entry point and a "
+            "redirectScheme middleware in `gateway.ingress.annotations` "
+            "(`traefik.ingress.kubernetes.io/router.entrypoints: websecure`, "
+            "`traefik.ingress.kubernetes.io/router.middlewares: <ns>-<middleware>@kubernetescrd`). "
+            "Checked statically only (rendered, strict schemas, checkov)."
+        ),
+        "gateway-secrets": (
+            "**Secret**, with `gateway.auth.enabled` (prod): `API_TOKENS`, the gateway's "
+            "bearer tokens for writes, one generated at install and kept across upgrades "
+            "(`lookup`), or `gateway.auth.existingSecret` (key "
+            "`gateway.auth.existingSecretKey`) instead. NOTES.txt says how to read it."
+        ),
+        "<app>-metrics": (
+            f"**ClusterIP Services** on port {v.metrics.port} (`metrics.port`, env "
+            "`METRICS_PORT`), the only port that serves `/metrics`: never on the NodePort or "
+            "the Ingress. The ServiceMonitor scrapes them; with ServiceMonitors on, the "
+            "NetworkPolicy `metrics-ingress` lets only the namespace "
+            f"`{v.networkPolicy.metricsNamespace}` reach the port, and nothing else may."
         ),
         "Optional": (
-            "Ingress (`ingress.enabled`), PodDisruptionBudgets (`<app>.pdb.enabled`), a "
+            "PodDisruptionBudgets (`<app>.pdb.enabled`), a "
             "ServiceMonitor (`metrics.serviceMonitor.enabled`; made only when the cluster "
             "serves `monitoring.coreos.com/v1`, labelled `metrics.serviceMonitor.labels` for "
             "kube-prometheus-stack's selector) and a Grafana dashboard "
@@ -111,14 +164,22 @@ WORKLOAD_KINDS = {"Deployment", "StatefulSet"}
 
 
 def readme(files: Mapping[str, Sequence[Entry]], values: Values) -> str:
-    manifests = [entry.manifest for entries in files.values() for entry in entries]
+    # The diagram shows the default: every backend bundled.
+    manifests = [
+        entry.manifest
+        for entries in files.values()
+        for entry in entries
+        if not any(f'mode "{mode}"' in (entry.when or "") for mode in ("operator", "external"))
+    ]
     parts = [
         _intro(),
         "## Objects\n\n"
         + "\n".join(f"- `{name}`: {text}" for name, text in objects(values).items()),
         "## Security\n\n" + SECURITY,
         "## Architecture\n\nGenerated from the synthesized objects: workloads, and the "
-        "traffic their NetworkPolicies allow.\n\n```mermaid\n" + diagram(manifests) + "```",
+        "traffic their NetworkPolicies allow, with every backend bundled.\n\n```mermaid\n"
+        + diagram(manifests)
+        + "```",
         "## Values\n\n" + values_table(values),
         "## Checkov checks skipped\n\n" + skips_table(),
     ]
@@ -163,7 +224,8 @@ def _edges(spec: Mapping[str, Any]) -> Iterator[str]:
             for p in rule.get("from", [])
             if "podSelector" in p
         ]
-        for peer in peers or ["outside"]:
+        # A rule without peers lets anyone in; one of namespaces only is not drawn.
+        for peer in peers or ([] if rule.get("from") else ["outside"]):
             source = "outside" if peer == "outside" else _id(peer)
             yield f"  {source} -->|{port}| {_id(target)}"
 

@@ -10,9 +10,10 @@ stand-in for its template text once the YAML is written. That is the whole mecha
   object's extra lines, whose first ``key:`` line says where they sort);
 - the YAML writer never quotes a plain word or a number and never folds a line, so one
   pattern, ``STAND_IN``, finds all three in the written text;
-- ``expand`` replaces each with its text (lines re-indented to where their key stood), and
-  raises where one cannot be replaced (a line stand-in that opens a list item, say) rather
-  than let it reach the chart.
+- an insert into a list is an item that is a line stand-in (``- key``), whose lines are
+  list items of their own (a conditional entry of a container's ``env``, say);
+- ``expand`` replaces each with its text (lines re-indented to where their key or item
+  stood), and raises where one cannot be replaced rather than let it reach the chart.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import yaml
 _NUMBER_BASE = 900_000_000
 # A word stand-in, a number stand-in, or a line stand-in as the writer spells it (`key: key`).
 STAND_IN = re.compile(r"\bhlm(\d{5})x\b|\b9(\d{8})\b")
-_LINE = re.compile(r"^( *)hlm(\d{5})x: hlm\2x$", flags=re.M)
+# A line stand-in as the writer spells it: a key (`key: key`) or a list item (`- key`).
+_LINE = re.compile(r"^( *)(?:hlm(\d{5})x: hlm\2x|- hlm(\d{5})x)$", flags=re.M)
 _NINDENT = re.compile(r"NINDENT(?:\+(\d+))?")
 _FIRST_KEY = re.compile(r"^([A-Za-z][\w.-]*):", flags=re.M)
 
@@ -86,7 +88,9 @@ class Helm:
         return self._table[index] if index < len(self._table) else None
 
     def _expand_lines(self, match: re.Match[str]) -> str:
-        indent, entry = match.group(1), self._table[int(match.group(2))]
+        indent, entry = match.group(1), self._table[int(match.group(2) or match.group(3))]
+        if entry.kind != "lines":
+            return match.group(0)  # a list item that is a word stand-in, expanded inline
         nested = len(indent) + 2
         body = _NINDENT.sub(lambda m: str(nested + int(m.group(1) or 0)), entry.template)
         return "\n".join(indent + line for line in body.splitlines())
@@ -140,7 +144,11 @@ class Templates:
         for file, api_object, when, prelude, inserts in self.pending:
             manifest = api_object.to_json()
             for insert in inserts:
-                _target(manifest, insert.at)[self.helm.lines(insert.template)] = None
+                node, key = _target(manifest, insert.at), self.helm.lines(insert.template)
+                if isinstance(node, list):
+                    node.append(key)
+                else:
+                    node[key] = None
             manifest = in_written_order(manifest, self.helm.key_of)
             self.files.setdefault(file, []).append(Entry(manifest, when, prelude))
         self.pending.clear()
@@ -159,7 +167,7 @@ class Templates:
         return text
 
 
-def _target(manifest: Any, path: Sequence[str | int]) -> dict[str, Any]:
+def _target(manifest: Any, path: Sequence[str | int]) -> Any:
     node = manifest
     for step in path:
         node = node[step]

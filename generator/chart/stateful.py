@@ -1,4 +1,5 @@
-"""The stateful back ends: two PostgreSQL StatefulSets and the RabbitMQ broker."""
+"""The bundled backends: two PostgreSQL StatefulSets and the RabbitMQ broker, each
+rendered only while its backend's mode is bundled."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from cdk8s_plus_33 import k8s
 from constructs import Construct
 
 from generator.chart import pods
+from generator.chart.backends import Backend
 from generator.chart.render import Helm, Insert, Templates
 from generator.chart.wiring import (
     RABBITMQ_SERVER_ENV,
@@ -23,6 +25,7 @@ from generator.chart.workloads import (
     selector,
     template_meta,
 )
+from services import contract
 
 PGDATA = "/var/lib/postgresql/data"
 RABBITMQ_CONFIG = "rabbitmq-config"
@@ -71,16 +74,20 @@ class Database(Construct):
     headless Service (clients connect to the pod itself, so the Service port is the
     port PostgreSQL listens on). Never scaled: one writer per database."""
 
-    def __init__(self, scope: Construct, *, out: Templates, db: Component, prefix: str) -> None:
+    def __init__(
+        self, scope: Construct, *, out: Templates, db: Component, backend: Backend
+    ) -> None:
         super().__init__(scope, db.name)
+        prefix = backend.prefix
+        bundled = backend.when("bundled")
         helm = out.helm
         env: dict[str, Source] = {
             **postgres_env(prefix),
-            "PGPORT": FromConfig(f"{prefix}_DB_PORT"),
+            "PGPORT": FromConfig(f"{prefix}_PORT"),
             # A plain `psql` in the container (kubectl exec ... -- sh) connects as the
             # chart's user to its database: the image creates no `postgres` role here.
-            "PGUSER": FromSecret("db", f"{prefix}_DB_USER"),
-            "PGDATABASE": FromConfig(f"{prefix}_DB_NAME"),
+            "PGUSER": FromSecret("db", f"{prefix}_USER"),
+            "PGDATABASE": FromConfig(f"{prefix}_NAME"),
         }
         # TCP, not the socket: during initdb the image's temporary server listens on the
         # socket only, so this passes once the real server is up.
@@ -126,9 +133,9 @@ class Database(Construct):
             *_standard_inserts(db),
             _storage_class(db.key, ("spec", "volumeClaimTemplates", 0, "spec")),
         ]
-        out.add(db.file, statefulset, inserts=inserts)
+        out.add(db.file, statefulset, when=bundled, inserts=inserts)
         ports = [("postgres", f"{db.key}.service.port", "postgres")]
-        Service(self, out=out, app=db, shape="headless", ports=ports)
+        Service(self, out=out, app=db, shape="headless", ports=ports, when=bundled)
 
 
 class RabbitMq(Construct):
@@ -136,10 +143,13 @@ class RabbitMq(Construct):
     never share the volume), a PersistentVolumeClaim for the durable queue, and a fixed
     Erlang node name, so a new pod finds the data the last one wrote."""
 
-    def __init__(self, scope: Construct, *, out: Templates, broker: Component) -> None:
+    def __init__(
+        self, scope: Construct, *, out: Templates, broker: Component, backend: Backend
+    ) -> None:
         super().__init__(scope, broker.name)
         helm = out.helm
         key = broker.key
+        self.bundled = backend.when("bundled")
         self._config(out, broker)
         amqp = pods.tcp_socket("amqp")
         container = k8s.Container(
@@ -147,8 +157,10 @@ class RabbitMq(Construct):
             image=_image(helm, key),
             image_pull_policy=helm.value(f"{key}.image.pullPolicy"),
             ports=[
-                k8s.ContainerPort(name="amqp", container_port=5672),
-                k8s.ContainerPort(name="management", container_port=15672),
+                k8s.ContainerPort(name="amqp", container_port=contract.RABBITMQ.port),
+                k8s.ContainerPort(
+                    name="management", container_port=contract.RABBITMQ_MANAGEMENT_PORT
+                ),
             ],
             env=[
                 *pods.env(helm, RABBITMQ_SERVER_ENV),
@@ -201,12 +213,12 @@ class RabbitMq(Construct):
                 ),
             ),
         )
-        out.add(broker.file, deployment, inserts=_standard_inserts(broker))
+        out.add(broker.file, deployment, when=self.bundled, inserts=_standard_inserts(broker))
         ports = [
             ("amqp", f"{key}.service.amqpPort", "amqp"),
             ("management", f"{key}.service.managementPort", "management"),
         ]
-        Service(self, out=out, app=broker, shape="clusterip", ports=ports)
+        Service(self, out=out, app=broker, shape="clusterip", ports=ports, when=self.bundled)
 
     def _config(self, out: Templates, broker: Component) -> None:
         """An absolute memory alarm below the container's limit: sized from the node's
@@ -222,7 +234,7 @@ class RabbitMq(Construct):
             data={RABBITMQ_CONF_FILE: watermark},
         )
         inserts = [pods.object_labels(RABBITMQ_CONFIG, broker.component)]
-        out.add(f"{RABBITMQ_CONFIG}.yaml", config, inserts=inserts)
+        out.add(f"{RABBITMQ_CONFIG}.yaml", config, when=self.bundled, inserts=inserts)
 
     def _claim(self, out: Templates, broker: Component) -> None:
         claim = k8s.KubePersistentVolumeClaim(
@@ -235,4 +247,4 @@ class RabbitMq(Construct):
             pods.object_labels(broker.name, broker.component),
             _storage_class(broker.key, ("spec",)),
         ]
-        out.add(broker.file, claim, inserts=inserts)
+        out.add(broker.file, claim, when=self.bundled, inserts=inserts)

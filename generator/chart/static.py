@@ -7,12 +7,12 @@ from typing import Any
 
 import yaml
 
-from generator.chart.wiring import NAMES
+from generator.chart.changelog import CHART_VERSION
+from generator.chart.wiring import GATEWAY_SECRET, NAMES
 from services import contract
 
 SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
 
-CHART_VERSION = "0.1.0"
 APP_VERSION = "0.1.0"
 
 
@@ -120,9 +120,9 @@ NOTES = """\
 movies {{ .Chart.AppVersion }} is installed in namespace {{ .Release.Namespace }}.
 
 Reach the gateway:
-{{- if .Values.ingress.enabled }}
-  {{ if .Values.ingress.tlsSecret }}https{{ else }}http{{ end }}://\
-{{- .Values.ingress.host }}/api/movies
+{{- if .Values.gateway.ingress.enabled }}
+  {{ if .Values.gateway.ingress.tls.secretName }}https{{ else }}http{{ end }}://\
+{{- .Values.gateway.ingress.host }}/api/movies
 {{- else if eq .Values.gateway.service.type "NodePort" }}
   http://<any node's IP>:{{ .Values.gateway.service.nodePort }}/api/movies
   (the Vagrant cluster: http://MASTER_IP:{{ .Values.gateway.service.nodePort }}/api/movies)
@@ -135,8 +135,21 @@ Reach the gateway:
   http://127.0.0.1:{{ .Values.gateway.service.port }}/api/movies
 {{- end }}
 
+{{- if .Values.gateway.auth.enabled }}
+
+Writes (POST, PUT, DELETE) need a bearer token; read it with
+  kubectl -n {{ .Release.Namespace }} get secret \
+{{ .Values.gateway.auth.existingSecret | default "TOKENS_SECRET" }} \
+-o jsonpath='{.data.{{ ternary .Values.gateway.auth.existingSecretKey "API_TOKENS" \
+(not (empty .Values.gateway.auth.existingSecret)) }}}' | base64 -d
+  and send it as: Authorization: Bearer <token> (comma-separated: several tokens)
+{{- end }}
+
 Check it: helm test {{ .Release.Name }} -n {{ .Release.Namespace }}
-Passwords: kubectl -n {{ .Release.Namespace }} get secret db-secrets rabbitmq-secrets -o yaml
+Passwords of the bundled backends: kubectl -n {{ .Release.Namespace }} get secret \
+db-secrets rabbitmq-secrets -o yaml
+  (operator mode: the operators' Secrets INVENTORY_DB-app, BILLING_DB-app,
+  RABBITMQ-default-user; external mode: the existingSecret you named)
   Passwords left empty in values were generated at install; `helm upgrade` keeps them
   (it reads the live Secrets). `helm template`, `--dry-run` and GitOps tools render
   without the cluster and draw new ones each time, while the databases keep the first:
@@ -147,7 +160,12 @@ No ServiceMonitor was made: the cluster lacks the Prometheus Operator's CRDs
 (SM_API). Install them (e.g. kube-prometheus-stack), then helm upgrade.
 {{- end }}
 """.replace("GATEWAY", NAMES.gateway).replace("MASTER_IP", contract.MASTER.ip)
-NOTES = NOTES.replace("SM_API", SERVICE_MONITOR_API)
+NOTES = (
+    NOTES.replace("INVENTORY_DB", NAMES.inventory_db)
+    .replace("BILLING_DB", NAMES.billing_db)
+    .replace("RABBITMQ", NAMES.rabbitmq)
+)
+NOTES = NOTES.replace("SM_API", SERVICE_MONITOR_API).replace("TOKENS_SECRET", GATEWAY_SECRET)
 
 
 def _panel(title: str, expr: str, unit: str, index: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from generator.chart import static
+from generator.chart.changelog import changelog
 from generator.chart.environments import ENVIRONMENTS
 from generator.chart.model import Values
 from generator.chart.schema import values_schema
@@ -62,6 +63,7 @@ def chart_files() -> dict[Path, str]:
     files = {
         CHART_DIR / "Chart.yaml": static.chart_yaml(),
         CHART_DIR / ".helmignore": static.HELMIGNORE,
+        CHART_DIR / "CHANGELOG.md": changelog(),
         CHART_DIR / "values.yaml": documented_values(Values()),
         CHART_DIR / "values.schema.json": json.dumps(values_schema(), indent=2) + "\n",
         CHART_DIR / "README.md": readme(templates.files, Values()),

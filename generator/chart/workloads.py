@@ -82,11 +82,11 @@ class AppWorkload(Construct):
         stateful: bool,
         service: ServiceShape,
         env: Mapping[str, Source],
-        readiness_path: str = "/readyz",
+        env_items: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, app.name)
         helm = out.helm
-        spec = self._pod(helm, app, env, readiness_path)
+        spec = self._pod(helm, app, env)
         template = k8s.PodTemplateSpec(metadata=template_meta(helm, env), spec=spec)
         workload = self._workload(helm, app, template, stateful=stateful)
         inserts = [
@@ -95,19 +95,22 @@ class AppWorkload(Construct):
             Insert(("spec",), _replicas(app.key)),
             *pods.container_inserts(app.key, CONTAINER),
             *pods.scheduling_inserts(app.key, app.name, POD),
+            *(Insert((*CONTAINER, "env"), item) for item in env_items),
         ]
         out.add(app.file, workload, inserts=inserts)
         ports = [("http", f"{app.key}.service.port", "http")]
         Service(self, out=out, app=app, shape=service, ports=ports)
+        # /metrics has a ClusterIP Service of its own, so no NodePort or Ingress reaches it.
+        metrics = [("metrics", "metrics.port", "metrics")]
+        Service(self, out=out, app=app, shape="clusterip", ports=metrics, suffix="-metrics")
         Autoscaler(self, out=out, app=app, kind="StatefulSet" if stateful else "Deployment")
         Budget(self, out=out, app=app)
 
-    def _pod(
-        self, helm: Helm, app: Component, env: Mapping[str, Source], readiness_path: str
-    ) -> k8s.PodSpec:
-        port = k8s.ContainerPort(
-            name="http", container_port=helm.number(f"{app.key}.containerPort")
-        )
+    def _pod(self, helm: Helm, app: Component, env: Mapping[str, Source]) -> k8s.PodSpec:
+        ports = [
+            k8s.ContainerPort(name="http", container_port=helm.number(f"{app.key}.containerPort")),
+            k8s.ContainerPort(name="metrics", container_port=helm.number("metrics.port")),
+        ]
         container = k8s.Container(
             name=app.name,
             image=helm.text(
@@ -115,13 +118,13 @@ class AppWorkload(Construct):
                 '.image.repository "ctx" $) | quote'
             ),
             image_pull_policy=helm.value("image.pullPolicy"),
-            ports=[port],
+            ports=ports,
             env=pods.env(helm, env),
             liveness_probe=pods.probe(
                 helm, app.key, "liveness", http_get=pods.http_get("/healthz", "http")
             ),
             readiness_probe=pods.probe(
-                helm, app.key, "readiness", http_get=pods.http_get(readiness_path, "http")
+                helm, app.key, "readiness", http_get=pods.http_get("/readyz", "http")
             ),
             security_context=pods.container_security(),
             volume_mounts=[k8s.VolumeMount(name="tmp", mount_path=pods.TMP)],
@@ -186,8 +189,11 @@ class Service(Construct):
         app: Component,
         shape: ServiceShape,
         ports: list[tuple[str, str, str]],
+        when: str | None = None,
+        suffix: str = "",
     ) -> None:
-        super().__init__(scope, "service")
+        super().__init__(scope, f"service{suffix}")
+        name = f"{app.name}{suffix}"
         helm = out.helm
         service_ports = [
             k8s.ServicePort(
@@ -198,7 +204,7 @@ class Service(Construct):
             )
             for name, path, target in ports
         ]
-        inserts = [pods.object_labels(app.name, app.component)]
+        inserts = [pods.object_labels(name, app.component)]
         cluster_ip: str | None = None  # None: left out of the manifest
         service_type: str | None = None
         if shape == "headless":
@@ -212,8 +218,8 @@ class Service(Construct):
             cluster_ip=cluster_ip,
             type=service_type,
         )
-        service = k8s.KubeService(self, "svc", metadata=pods.metadata(helm, app.name), spec=spec)
-        out.add(app.file, service, inserts=inserts)
+        service = k8s.KubeService(self, "svc", metadata=pods.metadata(helm, name), spec=spec)
+        out.add(app.file, service, when=when, inserts=inserts)
 
 
 def _node_port(key: str) -> str:

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from generator.chart.checks import CHECKOV_SKIPS, HELM_RUNNER_SKIPS
-from tests.generator.chart_support import CHART, ENVIRONMENTS, helm, rendered_text
+from tests.generator.chart_support import CHART, RENDERINGS, helm, rendered_text
 
 
 def _checkov() -> str:
@@ -51,7 +51,7 @@ def _failed(report: dict) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("env", RENDERINGS)
 def test_checkov_finds_no_failed_check(env, tmp_path):
     report = _scan(tmp_path, rendered_text(env))
     summary = report["summary"]

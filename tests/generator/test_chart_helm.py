@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.generator.chart_support import CHART, ENVIRONMENTS, ROOT, run_helm, template
+from tests.generator.chart_support import CHART, RENDERINGS, run_helm, template, values_args
 
 
-@pytest.mark.parametrize("env", ENVIRONMENTS)
+@pytest.mark.parametrize("env", RENDERINGS)
 def test_helm_lint_strict_passes(env):
-    result = run_helm("lint", "--strict", str(CHART), "-f", str(ROOT / "values" / f"{env}.yaml"))
-    print(result.stdout)
+    result = run_helm("lint", "--strict", str(CHART), *values_args(env))
+    print(f"{env}: {result.stdout.strip().splitlines()[-1]}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 chart(s) failed" in result.stdout
 
@@ -34,6 +34,8 @@ def test_helm_lint_strict_fails_on_a_broken_values_file(tmp_path):
         (("--set-string", "billing.probes.liveness.periodSeconds=soon"), ["periodSeconds"]),
         (("--set", "rabbitmq.resources.limits.cpu=1"), ["cpu", "string"]),
         (("--set", "billingDb.securityContext.runAsUser=0"), ["runAsUser", "minimum"]),
+        (("--set", "rabbitmq.mode=cluster"), ["mode", "bundled", "operator", "external"]),
+        (("--set", "gateway.auth.enabled=yes"), ["enabled", "boolean"]),
     ],
 )
 def test_schema_rejects_a_wrong_type_with_a_clear_message(setting, words):
@@ -55,5 +57,7 @@ def test_schema_rejects_an_unknown_key(key):
 
 def test_schema_accepts_a_correct_override():
     """The rejections above are about the values, not a chart that never renders."""
-    result = template("vagrant", "--set", "gateway.replicas=2", "--set", "ingress.enabled=true")
+    result = template(
+        "vagrant", "--set", "gateway.replicas=2", "--set", "gateway.ingress.enabled=true"
+    )
     assert result.returncode == 0, result.stderr

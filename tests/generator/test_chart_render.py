@@ -115,3 +115,15 @@ def test_templates_insert_order_and_expand_in_one_pass():
         == "---\nspec:\n  replicas: 3\n  selector:\n    app: {{ .Release.Name }}\n  template: {}\n"
     )
     assert yaml.safe_load(text.replace("{{ .Release.Name }}", "r"))["spec"]["replicas"] == 3
+
+
+def test_an_insert_into_a_list_adds_template_items():
+    out = Templates()
+    manifest = {"env": [{"name": "A", "value": "1"}], "args": [out.helm.text("x")]}
+    item = "{{- if .on }}\n- name: B\n  value: NINDENT\n{{- end }}"
+    out.add("x.yaml", Synthesized(manifest), inserts=[Insert(("env",), item)])
+    out.resolve()
+    assert out.render("x.yaml") == (
+        "---\nargs:\n  - {{ x }}\nenv:\n  - name: A\n    value: '1'\n"
+        "  {{- if .on }}\n  - name: B\n    value: 4\n  {{- end }}\n"
+    )

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.chart import wiring
+from generator.chart.backends import EXTERNAL_KEYS, OPERATOR_KEYS
 from services import contract
 from services.billing.config import ENVIRONMENT as BILLING
 from services.common.environment import Environment, Variable
@@ -32,8 +33,6 @@ CHART_ENV: dict[str, dict[str, wiring.Source]] = {
     contract.INVENTORY.short: wiring.INVENTORY_ENV,
     contract.BILLING.short: wiring.BILLING_ENV,
 }
-SECRETS = {"db": contract.DB_SECRET, "rabbitmq": contract.RABBITMQ_SECRET}
-CREDENTIALS = {**wiring.DB_CREDENTIALS, **wiring.RABBITMQ_CREDENTIALS}
 NOT_SET = "not set (built-in default)"
 
 
@@ -70,9 +69,36 @@ def default_cell(by_service: dict[str, Variable]) -> str:
     )
 
 
+def credential_cell(source: wiring.FromCredential) -> str:
+    """Where each mode of the backend puts the user or password."""
+    backend, field = source.backend, source.field
+    key = f"{backend.prefix}_{field}"
+    external = f"{backend.key}.external"
+    return (
+        f"bundled: `{backend.bundled_secret}` `{key}` ← "
+        f"`{wiring.bundled_credentials(backend)[key]}`; operator: `{backend.operator_secret}` "
+        f"`{OPERATOR_KEYS[field]}`; external: `{external}.existingSecret` "
+        f"`{external}.{EXTERNAL_KEYS[field]}`"
+    )
+
+
+def by_mode_cell(key: str) -> str:
+    """A backend's host or port in app-config, as each mode sets it."""
+    backend, what = wiring.BY_MODE[key]
+    bundled = f"= `{backend.name}`" if what == "host" else f"← `{backend.bundled_port}`"
+    operator = backend.operator_service if what == "host" else backend.operator_port
+    return (
+        f"`{contract.CONFIG_MAP}` `{key}`: bundled {bundled}; operator = `{operator}`; "
+        f"external ← `{backend.key}.external.{what}`"
+    )
+
+
 def source_cell(source: wiring.Source) -> str:
-    if isinstance(source, wiring.FromSecret):
-        return f"`{SECRETS[source.secret]}` `{source.key}` ← `{CREDENTIALS[source.key]}`"
+    if isinstance(source, wiring.FromCredential):
+        return credential_cell(source)
+    assert isinstance(source, wiring.FromConfig), source
+    if source.key in wiring.BY_MODE:
+        return by_mode_cell(source.key)
     expression = wiring.CONFIG[source.key]
     paths = re.findall(r"\.Values\.([\w.]+)", expression)
     if paths:
@@ -80,7 +106,16 @@ def source_cell(source: wiring.Source) -> str:
     return f"`{contract.CONFIG_MAP}` `{source.key}` = `{expression.strip(chr(34))}` (fixed)"
 
 
+# Set only with a value on: the gateway's tokens, from the Secret of gateway.auth.
+CONDITIONAL = {
+    wiring.API_TOKENS: f"`{wiring.GATEWAY_SECRET}` `{wiring.API_TOKENS}` with "
+    "`gateway.auth.enabled` (or `gateway.auth.existingSecret`)"
+}
+
+
 def chart_cell(name: str, by_service: dict[str, Variable]) -> str:
+    if name in CONDITIONAL:
+        return CONDITIONAL[name]
     sources: list[str] = []
     for service in by_service:
         source = CHART_ENV[service].get(name)
