@@ -22,8 +22,8 @@ from faults.pg_pair import SUPERUSER, PgPair, Server
 from faults.result import Result, account_orders
 from faults.stack import wait_for
 from faults.vhost import Vhost
-from orchestrator.local.backends import Database, QueueName, unique
-from orchestrator.local.stack import Stack
+from tests.harness.backends import Database, QueueName, unique
+from tests.harness.stack import Stack
 
 _INVENTORY_DB, _BILLING_DB = "inventory", "billing"
 _RECOVERY_SECONDS = 30.0

@@ -23,7 +23,7 @@ from pathlib import Path
 import pg8000.native
 
 from faults.tcp_proxy import TcpProxy
-from orchestrator.local.process import free_port
+from orchestrator.local.net import free_port
 from orchestrator.local.servers.account import Account
 from orchestrator.local.servers.postgres import bin_dir
 

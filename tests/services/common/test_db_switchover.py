@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 
 from faults.tcp_proxy import TcpProxy
-from orchestrator.local.backends import PG_HOST, PG_PORT, PG_USER, Database, pg
 from services.billing.storage import OrderRecord, OrderStore
 from services.billing.storage import migrate as migrate_billing
 from services.common.db import ConnectionPool, DbSettings, RetryPolicy
@@ -20,6 +19,7 @@ from services.common.errors import DependencyUnavailable
 from services.common.orders import Order
 from services.inventory.storage import MovieStore
 from services.inventory.storage import migrate as migrate_inventory
+from tests.harness.backends import PG_HOST, PG_PORT, PG_USER, Database, pg
 
 # Long enough for a relay cut of about a second to heal inside the retries.
 PATIENT = RetryPolicy(attempts=8, first_delay=0.1, most_delay=0.5, budget_seconds=4.0)
