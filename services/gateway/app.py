@@ -8,6 +8,7 @@ import falcon
 from prometheus_client import CollectorRegistry
 
 from services.common.app import new_app
+from services.common.broker import check_order_queues
 from services.common.config import process_env
 from services.gateway.config import GatewayConfig
 from services.gateway.docs import add_docs_routes
@@ -31,6 +32,7 @@ class GatewayDeps:
 
     @classmethod
     def open(cls, config: GatewayConfig) -> GatewayDeps:
+        check_order_queues(config.broker)  # a queue it cannot use stops it with one line
         return cls(
             inventory=InventoryClient(config.inventory),
             publisher=OrderPublisher(config.broker, timeout=config.publish_timeout),
