@@ -23,6 +23,7 @@ SCENARIOS = {
     "broker-cut": "broker_cut",
     "db-terminate": "db_terminate",
     "two-consumers": "two_consumers",
+    "rabbitmq-cluster": "rabbitmq_cluster",
     "gateway-fuzz": "gateway_fuzz",
 }
 
