@@ -54,7 +54,8 @@ def run(ctx: Context) -> Result:
         started = time.monotonic()
         cluster.start()
         result.notes.append(f"cluster of 3 nodes formed in {time.monotonic() - started:.0f} s")
-        relay = ServiceRelay([("127.0.0.1", n.amqp_port) for n in cluster.nodes]).start()
+        relay = ServiceRelay([("127.0.0.1", n.amqp_port) for n in cluster.nodes])
+        relay.start()
         stack = _stack(ctx, relay)
         _faults(ctx, result, cluster, stack)
     finally:
