@@ -102,6 +102,14 @@ def _faults(ctx: Context, result: Result, cluster: RabbitCluster, stack: FaultSt
         second_billing.stop()
     account_flow(result, stack, flow, all_taken=False)
     _judge(result, flow, windows)
+    retried = stack.gateway.logs().count("retrying on a new connection")
+    reconnects = sum(
+        p.logs().count("consumer interrupted") for p in (stack.billing, second_billing)
+    )
+    result.notes.append(
+        f"publishes retried by the gateway on a new connection: {retried}; "
+        f"billing reconnects (both replicas): {reconnects}"
+    )
 
 
 def _back(cluster: RabbitCluster, node: Node, result: Result, what: str) -> None:
