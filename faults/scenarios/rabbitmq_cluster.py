@@ -115,7 +115,7 @@ def _faults(ctx: Context, result: Result, cluster: RabbitCluster, stack: FaultSt
 def _back(cluster: RabbitCluster, node: Node, result: Result, what: str) -> None:
     down = time.monotonic()
     cluster.boot(node)
-    cluster.wait_members(len(cluster.nodes))
+    cluster.wait_members(len(cluster.nodes), asking=node)
     result.notes.append(
         f"{what} ({node.name}) was back in the cluster {time.monotonic() - down:.0f} s later"
     )
