@@ -125,8 +125,9 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def faults(session: nox.Session) -> None:
     """Fault injection: billing SIGKILLed, broker and database connections cut, poison
-    messages, two consumers, hung inventory, schemathesis and hypothesis fuzzing, against the
-    real PostgreSQL and RabbitMQ (~4 min, run by CI); writes build/faults/latest.{md,json}, and
+    messages, two consumers, a three-node RabbitMQ cluster losing its queue leader, hung
+    inventory, schemathesis and hypothesis fuzzing, against the real PostgreSQL and RabbitMQ
+    (~6 min, run by CI); writes build/faults/latest.{md,json}, and
     faults/results/ only with `-- --record`. `-- --quick` for smaller loads, `-- poison
     broker-cut` for some scenarios."""
     session.install("-e", ".[test]", "schemathesis>=4.3,<5", "hypothesis>=6.100")

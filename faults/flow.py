@@ -76,6 +76,11 @@ class Flow:
         with self._lock:
             return max((a.seconds for a in self.answers if a.status == status), default=0.0)
 
+    def times_of(self, status: int) -> list[float]:
+        """When each request answered with `status` was answered, earliest first."""
+        with self._lock:
+            return sorted(a.at for a in self.answers if a.status == status)
+
     def first_success_after(self, moment: float) -> float | None:
         """When the first request sent after `moment` was answered 200."""
         with self._lock:

@@ -26,6 +26,7 @@ SCENARIOS = {
     "pg-failover-sync": "pg_failover_sync",
     "pg-failover-async": "pg_failover_async",
     "two-consumers": "two_consumers",
+    "rabbitmq-cluster": "rabbitmq_cluster",
     "gateway-fuzz": "gateway_fuzz",
 }
 

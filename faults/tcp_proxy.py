@@ -55,7 +55,7 @@ class TcpProxy:
             except OSError:
                 return
             try:
-                server = socket.create_connection(self._upstream, timeout=5)
+                server = self._dial()
             except OSError:
                 client.close()
                 continue
@@ -64,6 +64,10 @@ class TcpProxy:
                 self._sockets.update((client, server))
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _dial(self) -> socket.socket:
+        """The connection to the upstream for one accepted client."""
+        return socket.create_connection(self._upstream, timeout=5)
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:

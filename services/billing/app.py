@@ -18,6 +18,7 @@ from services.billing.consumer import BillingConsumer, ConsumerState
 from services.billing.metrics import BillingMetrics
 from services.billing.storage import OrderStore, migrate
 from services.common.app import new_app
+from services.common.broker import check_order_queues
 from services.common.db import ConnectionPool
 
 
@@ -33,6 +34,7 @@ class BillingDeps:
 
     @classmethod
     def open(cls, config: BillingConfig) -> BillingDeps:
+        check_order_queues(config.broker)  # a queue it cannot use stops it with one line
         pool = ConnectionPool(config.db, migrate)
         store, state, registry = OrderStore(pool), ConsumerState(), CollectorRegistry()
         consumer = BillingConsumer(

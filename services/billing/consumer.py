@@ -18,7 +18,8 @@ from services.common.broker import (
     BROKER_ERRORS,
     BrokerSettings,
     dead_letter_queue_name,
-    durable_queue,
+    declare_order_queues,
+    order_queue,
 )
 from services.common.errors import DependencyTimeout, DependencyUnavailable
 from services.common.orders import InvalidOrder, parse_order_message
@@ -77,7 +78,10 @@ class BillingConsumer:
         self._pending: list[Message] = []
 
     def run(self, stop: threading.Event) -> None:
-        """Consumes until `stop`; reconnects with backoff when the broker or database fails."""
+        """Consumes until `stop`; reconnects with backoff when the broker or database fails.
+
+        Raises QueueMismatch (no retry can help) when the queue exists with other arguments.
+        """
         backoff = Backoff(most=self._settings.backoff_max_seconds)
         while not stop.is_set():
             try:
@@ -99,11 +103,9 @@ class BillingConsumer:
         )
         with broker as connection:
             connection.ensure_connection(max_retries=0)
+            declare_order_queues(connection, self._broker)
             channel = connection.channel()
-            queue = durable_queue(self._broker.queue).bind(channel)
-            queue.declare()
-            dead = durable_queue(dead_letter_queue_name(self._broker.queue)).bind(channel)
-            dead.declare()
+            queue = order_queue(self._broker.queue).bind(channel)
             dead_letters = Producer(connection.channel())
             consumer = Consumer(
                 channel,
@@ -115,9 +117,13 @@ class BillingConsumer:
             with consumer:
                 self._state.consuming.set()
                 backoff.reset()
-                log.info("consuming", extra={"queue": self._broker.queue})
+                # With a single active consumer this may be standing by: the broker starts
+                # delivering here once the active replica's connection is gone.
+                log.info("subscribed", extra={"queue": self._broker.queue})
                 self._loop(connection, dead_letters, stop)
-            self._flush(dead_letters)
+                # Before the consumer is cancelled: a quorum queue may hand what this
+                # consumer holds to the next one once it is cancelled.
+                self._flush(dead_letters)
 
     def _receive(self, message: Message) -> None:
         # A method, not a bound list.append: _flush swaps the list out from under it.

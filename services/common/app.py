@@ -6,14 +6,14 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, NoReturn, Protocol, TypeVar, runtime_checkable
 
 import falcon
 import orjson
 from prometheus_client import CollectorRegistry
 
 from services.common.config import ConfigError, process_env
-from services.common.errors import install_error_handling
+from services.common.errors import CannotStart, install_error_handling
 from services.common.health import Check, add_probe_routes
 from services.common.logs import configure_logging
 from services.common.metrics import HttpMetrics
@@ -106,7 +106,10 @@ def run_service(
     """The whole life of ``python -m services.<name>``: configuration, dependencies, the app
     served until SIGTERM (and the worker run, if the dependencies have one), then closing."""
     config = load_config_or_exit(name, load)
-    deps = open_deps(config)
+    try:
+        deps = open_deps(config)
+    except CannotStart as error:
+        _refuse(name, error)
     try:
         app = create_app(deps)
         registry = app.registry if isinstance(app, ServiceApp) else None
@@ -131,8 +134,13 @@ def _metrics_server_or_exit(
     try:
         return MetricsServer(registry or CollectorRegistry(), settings)
     except ConfigError as error:
-        print(f"{name}: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _refuse(name, error)
+
+
+def _refuse(name: str, error: CannotStart | ConfigError) -> NoReturn:
+    """One line on standard error and exit status 2, as for a bad configuration."""
+    print(f"{name}: {error}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 
 def _serve_beside(
@@ -150,6 +158,8 @@ def _serve_beside(
     http.start()
     try:
         work(stop)
+    except CannotStart as error:
+        _refuse(name, error)
     except Exception:
         # Unexpected: logged as JSON, then a non-zero exit so that the orchestrator restarts
         # the process; unacknowledged work goes back to the broker with the connection.

@@ -1,22 +1,35 @@
-"""RabbitMQ connection settings and the durable billing queue, shared by gateway and billing."""
+"""RabbitMQ connection settings and the billing queues, declared one way by gateway and billing."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from amqp.exceptions import MessageNacked, PreconditionFailed
 from kombu import Connection, Exchange, Queue
 from kombu.exceptions import KombuError
 
 from services.common.config import Reader
+from services.common.errors import CannotStart
+
+log = logging.getLogger(__name__)
 
 # Errors that mean "the broker or the connection to it failed", as raised by kombu/py-amqp.
+# MessageNacked is none of kombu's connection or channel errors: it is the broker refusing one
+# message (a full queue, a quorum queue that lost its leader), still the broker's failure.
 BROKER_ERRORS: tuple[type[BaseException], ...] = (
     *Connection().connection_errors,
     *Connection().channel_errors,
+    MessageNacked,
     KombuError,
     OSError,
     TimeoutError,
 )
+
+# Deliveries of one message before the queue itself dead-letters it. Above what real faults
+# cause (every consumer crash or lost connection counts once for each message it held), so
+# that it only stops a message that takes its consumer down again and again.
+DELIVERY_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -54,14 +67,85 @@ class BrokerSettings:
         )
 
 
-def durable_queue(name: str) -> Queue:
-    """A plain durable queue on the default exchange.
-
-    No x-arguments on purpose: any producer that declares `durable=True` agrees with it, so
-    nobody trips over PRECONDITION_FAILED. Dead letters are routed explicitly by billing.
-    """
-    return Queue(name, exchange=Exchange(""), routing_key=name, durable=True)
+class QueueMismatch(CannotStart):
+    """The queue exists with other arguments (a classic queue from before the quorum queue)."""
 
 
 def dead_letter_queue_name(queue: str) -> str:
     return f"{queue}.dead"
+
+
+def order_queue(name: str) -> Queue:
+    """The replicated queue of orders: a publisher confirm means a majority of nodes has it.
+
+    Its own delivery limit stops a message that keeps coming back, and its dead letters go to
+    `<name>.dead` at least once (the message leaves only once the dead-letter queue confirmed
+    it, which at-least-once dead-lettering needs `reject-publish` overflow for). A single
+    active consumer: billing replicas stand by, and orders are stored in the order they came.
+    """
+    return _quorum(
+        name,
+        {
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": "",  # the default exchange: routes by queue name
+            "x-dead-letter-routing-key": dead_letter_queue_name(name),
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+            "x-single-active-consumer": True,
+        },
+    )
+
+
+def dead_letter_queue(queue: str) -> Queue:
+    return _quorum(dead_letter_queue_name(queue), {})
+
+
+def _quorum(name: str, arguments: dict[str, object]) -> Queue:
+    return Queue(
+        name,
+        exchange=Exchange(""),
+        routing_key=name,
+        durable=True,
+        queue_arguments={"x-queue-type": "quorum", **arguments},
+    )
+
+
+def declare_order_queues(connection: Connection, settings: BrokerSettings) -> None:
+    """Declares the dead-letter queue, then the queue of orders, on a channel of their own
+    (a refused declaration closes its channel).
+
+    Raises QueueMismatch, one line saying what to do, when either exists with other arguments.
+    """
+    channel = connection.channel()
+    try:
+        for queue in (dead_letter_queue(settings.queue), order_queue(settings.queue)):
+            try:
+                queue.bind(channel).declare()
+            except PreconditionFailed as error:
+                raise QueueMismatch(_mismatch(settings, queue.name, error)) from None
+    finally:
+        if channel.is_open:
+            channel.close()
+
+
+def check_order_queues(settings: BrokerSettings) -> None:
+    """At start: declare the queues once, so that a queue this version cannot use stops the
+    process with one line instead of failing every request or reconnect. A broker that does
+    not answer yet is no reason to stop: the queues are declared again on every connection."""
+    try:
+        with settings.connect() as connection:
+            connection.ensure_connection(max_retries=0)
+            declare_order_queues(connection, settings)
+    except BROKER_ERRORS as error:
+        log.warning("broker not reachable at start, declaring the queues later: %s", error)
+
+
+def _mismatch(settings: BrokerSettings, queue: str, error: PreconditionFailed) -> str:
+    return (
+        f"queue {queue!r} in vhost {settings.vhost!r} exists with other arguments than this "
+        f"version declares ({error.reply_text}); it is most likely a classic queue from an "
+        "earlier version: stop the gateways, let billing drain it, delete both queues "
+        f"(`rabbitmqctl delete_queue -p {settings.vhost} {settings.queue}`, then "
+        f"`{dead_letter_queue_name(settings.queue)}`) and start again, or set RABBITMQ_VHOST to "
+        "a new vhost (docs/reliability.md, 'Migrating to the quorum queue')"
+    )

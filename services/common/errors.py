@@ -14,6 +14,11 @@ class DependencyUnavailable(Exception):
     """A backing service (database, broker, upstream) cannot serve right now: answer 503."""
 
 
+class CannotStart(Exception):
+    """The process cannot work as its dependencies stand; the message is the one line saying
+    what to do. Restarting would not help, so it is not retried."""
+
+
 class DependencyTimeout(Exception):
     """A backing service did not answer in time: answer 504."""
 

@@ -9,6 +9,7 @@ import falcon
 from prometheus_client import CollectorRegistry
 
 from services.common.app import new_app
+from services.common.broker import check_order_queues
 from services.common.config import process_env
 from services.common.environment import MAX_BODY_BYTES
 from services.gateway.auth import ApiTokens, RequireTokenForWrites
@@ -35,6 +36,7 @@ class GatewayDeps:
 
     @classmethod
     def open(cls, config: GatewayConfig) -> GatewayDeps:
+        check_order_queues(config.broker)  # a queue it cannot use stops it with one line
         return cls(
             inventory=InventoryClient(config.inventory, pool_size=config.server.threads),
             publisher=OrderPublisher(config.broker, timeout=config.publish_timeout),

@@ -5,14 +5,26 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from kombu import Connection, Producer
 
-from services.common.broker import BROKER_ERRORS, BrokerSettings, durable_queue
+from services.common.broker import (
+    BROKER_ERRORS,
+    BrokerSettings,
+    QueueMismatch,
+    declare_order_queues,
+)
 from services.common.errors import DependencyUnavailable
 
 log = logging.getLogger(__name__)
+
+# Tries of one message before the client hears 503, each on a fresh connection after the
+# first, and the pause before each retry: long enough for a quorum queue to elect a new leader
+# after its node died, short enough that the client is answered within its own timeout.
+PUBLISH_ATTEMPTS = 3
+RETRY_PAUSES = (0.0, 0.5)
 
 
 @dataclass
@@ -31,27 +43,36 @@ class OrderPublisher:
     def __init__(self, settings: BrokerSettings, *, timeout: float) -> None:
         self._settings = settings
         self._timeout = timeout
-        self._queue = durable_queue(settings.queue)
         self._local = threading.local()
         self._links: set[Connection] = set()
         self._links_lock = threading.Lock()
 
     def publish(self, body: bytes, *, message_id: str, request_id: str) -> None:
-        """Raises DependencyUnavailable when the broker did not confirm the message."""
-        try:
-            self._publish_once(body, message_id, request_id)
-        except BROKER_ERRORS as first:
-            # The thread's connection may have died while idle; a retry with the same
-            # message id is safe because billing stores each message id once.
-            log.info("publish failed (%s), retrying on a new connection", first)
-            self._drop()
+        """Raises DependencyUnavailable when the broker did not confirm the message.
+
+        A failed try (connection reset, channel closed, nack, no confirm in time) is retried
+        on a fresh connection with the same message id: billing stores each message id once,
+        so a message the broker took without its confirm reaching us is not stored twice.
+        The retries stop once the first try's timeout is spent, so a client waits at most
+        about twice PUBLISH_TIMEOUT_SECONDS.
+        """
+        give_up = time.monotonic() + self._timeout
+        for attempt in range(PUBLISH_ATTEMPTS):
             try:
                 self._publish_once(body, message_id, request_id)
+                return
+            except QueueMismatch as error:
+                self._drop()
+                raise DependencyUnavailable(str(error)) from None
             except BROKER_ERRORS as error:
                 self._drop()
-                raise DependencyUnavailable(
-                    f"the message broker is unavailable: {error}"
-                ) from error
+                last = attempt + 1 == PUBLISH_ATTEMPTS or time.monotonic() >= give_up
+                if last:
+                    raise DependencyUnavailable(
+                        f"the message broker did not take the order: {error!r}"
+                    ) from error
+                log.info("publish failed (%r), retrying on a new connection", error)
+                time.sleep(RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)])
 
     def ping(self) -> None:
         """Asserts the broker answers and the queue exists, on this thread's connection."""
@@ -94,8 +115,8 @@ class OrderPublisher:
         try:
             # max_retries=0: fail at once, so that a client hears 503 now, not after backoff.
             connection.ensure_connection(max_retries=0)
+            declare_order_queues(connection, self._settings)
             channel = connection.channel()
-            self._queue.bind(channel).declare()
         except BaseException:
             _release(connection)
             raise

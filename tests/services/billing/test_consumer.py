@@ -17,7 +17,7 @@ from services.billing.config import ENVIRONMENT, ConsumerSettings
 from services.billing.consumer import BillingConsumer, ConsumerState
 from services.billing.metrics import BillingMetrics
 from services.billing.storage import OrderStore, migrate
-from services.common.broker import durable_queue
+from services.common.broker import declare_order_queues
 from services.common.config import Reader
 from services.common.db import ConnectionPool, DbSettings
 from tests.harness.backends import (
@@ -42,9 +42,8 @@ def publish(
 ) -> None:
     ids = message_ids or [uuid.uuid4().hex for _ in bodies]
     with broker() as conn:
-        channel = conn.channel()
-        durable_queue(queue).bind(channel).declare()
-        producer = conn.Producer(channel)
+        declare_order_queues(conn, broker_settings(queue))
+        producer = conn.Producer(conn.channel())
         for body, message_id in zip(bodies, ids, strict=True):
             properties = {"message_id": message_id} if message_id else {}
             producer.publish(

@@ -6,20 +6,24 @@ import json
 import time
 
 import pytest
+from kombu import Message
 
 from faults.misbehaving import refused_port
+from services.common.broker import order_queue
 from tests.harness.backends import broker
 
 ORDER = {"user_id": "20", "number_of_items": "3", "total_amount": "10.5"}
 
 
-def take_message(queue_name: str):
-    with broker() as conn:
-        queue = conn.SimpleQueue(queue_name)
-        message = queue.get(timeout=5)
-        message.ack()
-        queue.close()
-        return message
+def take_message(queue_name: str) -> Message:
+    """Consumes one message (a queue with a single active consumer refuses basic.get)."""
+    got: list[Message] = []
+    with broker() as conn, conn.Consumer(order_queue(queue_name), on_message=got.append):
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            conn.drain_events(timeout=deadline - time.monotonic())
+        got[0].ack()
+    return got[0]
 
 
 def test_confirmed_order_is_a_persistent_message(make_gateway, queue):
