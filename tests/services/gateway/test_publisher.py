@@ -31,7 +31,12 @@ def vhost() -> Iterator[Vhost]:
 
 def gateway(settings: BrokerSettings) -> tuple[testing.TestClient, OrderPublisher]:
     publisher = OrderPublisher(settings, timeout=2.0)
-    inventory = InventoryClient(UpstreamSettings("http://127.0.0.1:9", connect_timeout=1.0))
+    inventory = InventoryClient(
+        UpstreamSettings(
+            "http://127.0.0.1:9", connect_timeout=1.0, read_timeout=2.0, stream_timeout=5.0
+        ),
+        pool_size=1,
+    )
     return testing.TestClient(create_app(GatewayDeps(inventory, publisher))), publisher
 
 
