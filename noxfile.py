@@ -34,6 +34,24 @@ def lint(session: nox.Session) -> None:
     session.run("mypy", "services", "generator", "orchestrator")
 
 
+LOCK = "services/requirements.lock"
+
+
+@nox.session(python=PYTHON)
+def lock(session: nox.Session) -> None:
+    """Rewrite services/requirements.lock, the images' runtime with hashes, from pyproject's
+    base dependencies; pins that still fit are kept (`-- --upgrade` takes the newest)."""
+    session.install("pip-tools>=7.4,<8")
+    session.run(
+        "pip-compile", "--quiet", "--generate-hashes", "--strip-extras", "--no-emit-index-url",
+        "--no-emit-find-links", "--newline", "lf", "--output-file", LOCK, *session.posargs,
+        "pyproject.toml",
+        # PyPI only: no local wheel folders or mirrors from this machine's pip configuration.
+        env={"CUSTOM_COMPILE_COMMAND": "nox -s lock", "PIP_CONFIG_FILE": os.devnull,
+             "PIP_FIND_LINKS": None, "PIP_EXTRA_INDEX_URL": None, "PIP_INDEX_URL": None},
+    )  # fmt: skip
+
+
 @nox.session(python=PYTHON)
 def unit(session: nox.Session) -> None:
     """The server-free tier (tests/unit): no PostgreSQL, no RabbitMQ, a few seconds."""
