@@ -1,8 +1,9 @@
-"""`python -m bench.noop PORT [SERVER]`: the ceiling of a server stack on this machine.
+"""`python -m bench.noop PORT [SERVER [THREADS]]`: the ceiling of a server stack on this machine.
 
 One Falcon route that does nothing, on waitress (or SERVER) built exactly as the services build
-it (services.common.server, 16 threads), with no middleware, logging or metrics: every read
-figure of the bench is reported as a fraction of what the waitress one serves in the same run."""
+it (services.common.server, THREADS threads, 16 unless given), with no middleware, logging or
+metrics: every read figure of the bench is reported as a fraction of what the waitress one
+serves in the same run, at the thread count that served most in the run's sweep."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def main() -> None:
     # Only a server other than waitress is named: bench.compare runs this file against older
     # services/, whose ServerSettings has no such field.
     chosen = {"server": sys.argv[2]} if len(sys.argv) > 2 and sys.argv[2] != "waitress" else {}
-    settings = ServerSettings("127.0.0.1", int(sys.argv[1]), threads=THREADS, **chosen)
+    threads = int(sys.argv[3]) if len(sys.argv) > 3 else THREADS
+    settings = ServerSettings("127.0.0.1", int(sys.argv[1]), threads=threads, **chosen)
     stop = threading.Event()
     stop_on_signals(stop)
     serve_until_stopped(build_server(app, settings, name="noop"), stop, settings.drain_seconds)
@@ -55,11 +57,13 @@ class NoopProcess:
 
 
 @contextmanager
-def running(port: int, log_path: Path, server: str = "waitress") -> Iterator[NoopProcess]:
+def running(
+    port: int, log_path: Path, server: str = "waitress", threads: int = THREADS
+) -> Iterator[NoopProcess]:
     """This module as a process of its own, like the services, until the block ends."""
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.noop", str(port), server],
+            [sys.executable, "-m", "bench.noop", str(port), server, str(threads)],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -7,15 +7,16 @@ import statistics
 import tempfile
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import broker_load, cpu, noop, pg_ceiling, scale
+from bench import broker_load, noop, pg_ceiling, scale, stall
 from bench.drain import drain
-from bench.http_load import CONNECTIONS, Case, measure, order_case, seed_movies, warm
+from bench.http_load import CONNECTIONS, Case, order_case, seed_movies
 from bench.memory import PeakRss, rss_now
+from bench.side import Side
+from bench.sweep import sweep
 from bench.wrk import BenchError, LoadResult, require_wrk
 from orchestrator.local.backends import check_reachable
 from orchestrator.local.process import ServiceProcess, free_port
@@ -38,14 +39,17 @@ def run(seconds: int, server: str = "waitress") -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="movies-bench-") as workdir:
         stack = Stack.create(Path(workdir), HTTP_SERVER=server).start()
         try:
+            cases = seed_movies(stack.inventory.url)
+            results["sweep"] = sweep(stack, cases[0], Path(workdir))
+            best = results["sweep"]["noop_best_threads"]
             with ExitStack() as ceilings:
-                ceiling = ceilings.enter_context(_noop(Path(workdir), "waitress"))
+                ceiling = ceilings.enter_context(_noop(Path(workdir), "waitress", best))
                 own = (
                     None
                     if server == "waitress"
-                    else ceilings.enter_context(_noop(Path(workdir), server))
+                    else ceilings.enter_context(_noop(Path(workdir), server, best))
                 )
-                results.update(_service_phases(stack, ceiling, seconds, own))
+                results.update(_service_phases(stack, cases, ceiling, seconds, own))
         finally:
             stack.destroy()
     results["ceilings"] = _ceilings()
@@ -54,14 +58,18 @@ def run(seconds: int, server: str = "waitress") -> dict[str, Any]:
     return results
 
 
-def _noop(workdir: Path, server: str) -> Any:
-    return noop.running(free_port(), workdir / f"noop-{server}.log", server)
+def _noop(workdir: Path, server: str, threads: int) -> Any:
+    return noop.running(free_port(), workdir / f"noop-{server}.log", server, threads)
 
 
 def _service_phases(
-    stack: Stack, ceiling: noop.NoopProcess, seconds: int, own: noop.NoopProcess | None
+    stack: Stack,
+    cases: tuple[Case, Case],
+    ceiling: noop.NoopProcess,
+    seconds: int,
+    own: noop.NoopProcess | None,
 ) -> dict[str, Any]:
-    by_id, by_title = seed_movies(stack.inventory.url)
+    by_id, by_title = cases
     services = [stack.gateway, stack.inventory, stack.billing]
     time.sleep(IDLE_SETTLE_SECONDS)
     idle = rss_now(services)
@@ -94,6 +102,8 @@ def _service_phases(
             name: round(n["lines"] / n["requests"], 3) for name, n in counted.items()
         },
         "list": scale.list_curve(stack),
+        # After the list curve: the largest list is stored by then.
+        "stall": stall.while_listing(stack, by_id, scale.LIST_SIZES[-1]),
     }
 
 
@@ -122,14 +132,14 @@ def _compare(
     per_round = _per_round(seconds)
     ceiling, own = noops
     sides = {
-        "inventory": _Side(direct.url, {"inventory": direct.pid}),
-        "gateway": _Side(
+        "inventory": Side(direct.url, {"inventory": direct.pid}),
+        "gateway": Side(
             stack.gateway.url, {"gateway": stack.gateway.pid, "inventory": stack.inventory.pid}
         ),
-        "noop": _Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH),
+        "noop": Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH),
     }
     if own is not None:
-        sides["noop_own"] = _Side(own.url, {"noop": own.pid}, servers=(), path=noop.PATH)
+        sides["noop_own"] = Side(own.url, {"noop": own.pid}, servers=(), path=noop.PATH)
     with peaks.sampling([stack.gateway, stack.inventory, direct]):
         for side in sides.values():
             side.warm(case)
@@ -151,58 +161,26 @@ def _compare(
     }
 
 
-def _of(sides: dict[str, _Side], ceiling: str) -> dict[str, float]:
+def _of(sides: dict[str, Side], ceiling: str) -> dict[str, float]:
     return {
         name: round(statistics.median(_ratios(sides[name], sides[ceiling])), 3)
         for name in ("inventory", "gateway")
     }
 
 
-def _ratios(side: _Side, reference: _Side) -> list[float]:
+def _ratios(side: Side, reference: Side) -> list[float]:
     """Round by round: each ratio compares loads run seconds apart."""
     pairs = zip(side.rounds, reference.rounds, strict=True)
     return [mine.rps / theirs.rps for mine, theirs in pairs if theirs.rps]
-
-
-@dataclass
-class _Side:
-    """One side of a comparison: its rounds and the CPU the path spent on them."""
-
-    url: str
-    pids: dict[str, int]
-    servers: tuple[str, ...] = ("postgres",)
-    path: str | None = None  # the no-op ceiling has its own route, whatever the case
-    rounds: list[LoadResult] = field(default_factory=list)
-    cpu: dict[str, float] = field(default_factory=dict)
-
-    def _case(self, case: Case) -> Case:
-        return case if self.path is None else Case("noop", self.path)
-
-    def warm(self, case: Case) -> None:
-        warm(self.url, self._case(case))
-
-    def run(self, case: Case, seconds: int) -> None:
-        before = cpu.snapshot(self.pids, self.servers)
-        self.rounds.append(measure(self.url, self._case(case), seconds))
-        for name, used in cpu.spent(before, cpu.snapshot(self.pids, self.servers)).items():
-            self.cpu[name] = self.cpu.get(name, 0.0) + used
-
-    def summary(self) -> dict[str, Any]:
-        total = LoadResult.combine(self.rounds)
-        return {
-            **total.as_dict(),
-            "p99_ms_by_round": [r.p99_ms for r in self.rounds],
-            "cpu_us_per_request": cpu.per_unit_us(self.cpu, total.requests),
-        }
 
 
 def _orders(
     stack: Stack, ceiling: noop.NoopProcess, seconds: int, peaks: PeakRss
 ) -> dict[str, Any]:
     case = order_case()
-    gateway = _Side(stack.gateway.url, {"gateway": stack.gateway.pid}, ("rabbitmq",))
+    gateway = Side(stack.gateway.url, {"gateway": stack.gateway.pid}, ("rabbitmq",))
     # The ceiling right before and right after: the orders load sits between its two halves.
-    ceiling_side = _Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH)
+    ceiling_side = Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH)
     with peaks.sampling([stack.gateway]):
         gateway.warm(case)
         broker_load.purge_when_settled(stack.queue.name)
