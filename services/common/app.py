@@ -91,7 +91,6 @@ def run_service(
     """The whole life of ``python -m services.<name>``: configuration, dependencies, the app
     served until SIGTERM (and the worker run, if the dependencies have one), then closing."""
     config = load_config_or_exit(name, load)
-    sys.setswitchinterval(config.server.switch_interval)
     deps = open_deps(config)
     try:
         app = create_app(deps)

@@ -32,7 +32,7 @@ class Variable:
 Environment = tuple[Variable, ...]
 
 
-def server(port: int, threads: int, switch_interval: float = 0.005) -> Environment:
+def server(port: int, threads: int) -> Environment:
     return (
         Variable("HOST", "Address to listen on", "0.0.0.0"),  # noqa: S104 - containers listen on all
         Variable("PORT", "HTTP port", str(port)),
@@ -42,12 +42,6 @@ def server(port: int, threads: int, switch_interval: float = 0.005) -> Environme
             "waitress",
         ),
         Variable("THREADS", "Worker threads that run requests", str(threads), tuning=True),
-        Variable(
-            "SWITCH_INTERVAL_SECONDS",
-            "How long a thread may hold the interpreter's lock before it must hand it over",
-            str(switch_interval),
-            tuning=True,
-        ),
         Variable(
             "QUEUE_LOG_SECONDS", "Interval of the busy-server summary line", "10.0", tuning=True
         ),

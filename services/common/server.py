@@ -35,8 +35,6 @@ class ServerSettings:
     drain_seconds: float = 10.0
     queue_log_seconds: float = 10.0
     server: str = "waitress"
-    # sys.setswitchinterval for the whole process (the interpreter's default is 5 ms).
-    switch_interval: float = 0.005
 
     @classmethod
     def from_env(cls, env: Reader, *, drain_seconds: float = 10.0) -> ServerSettings:
@@ -48,7 +46,6 @@ class ServerSettings:
             drain_seconds=drain_seconds,
             queue_log_seconds=env.number("QUEUE_LOG_SECONDS"),
             server=env.choice("HTTP_SERVER", SERVERS),
-            switch_interval=env.number("SWITCH_INTERVAL_SECONDS"),
         )
 
 
