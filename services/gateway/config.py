@@ -13,7 +13,7 @@ from services.common.environment import Variable
 from services.common.server import ServerSettings
 
 ENVIRONMENT = (
-    *declare.server(port=contract.GATEWAY.port, threads=16),
+    *declare.server(port=contract.GATEWAY.port, threads=8),
     Variable(
         "INVENTORY_URL",
         "Base URL of the inventory service",
