@@ -12,7 +12,7 @@ from services.common.db import DbSettings
 from services.common.server import ServerSettings
 
 ENVIRONMENT = (
-    *declare.server(port=contract.INVENTORY.port, threads=4),
+    *declare.server(port=contract.INVENTORY.port, threads=8),
     *declare.database("INVENTORY_DB", contract.INVENTORY_DB, contract.INVENTORY_DATABASE),
     *declare.body_limit(),
 )
