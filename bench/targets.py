@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import inf
 from typing import Any
 
 BY_ID = "GET /api/movies/{id}"
@@ -43,7 +44,8 @@ def evaluate(results: dict[str, Any]) -> list[Target]:
 
 def _reads(results: dict[str, Any]) -> list[Target]:
     by_id = results["http"][BY_ID]
-    stalled = results["stall"]["while_listing"]
+    listed = results["stall"]
+    stalled = listed["while_listing"]
     inventory_us = by_id["inventory"]["cpu_us_per_request"]["inventory"]
     gateway_us = by_id["gateway"]["cpu_us_per_request"]["gateway"]
     return [
@@ -53,7 +55,8 @@ def _reads(results: dict[str, Any]) -> list[Target]:
         Target("gateway GET by id, of no-op", by_id["of_noop"]["gateway"], 0.3, False, "0.23"),
         Target(
             f"gateway GET by id p99 while a list of {WHOLE_LIST:,} streams",
-            stalled["p99_ms"],
+            # Only a load that really ran beside whole lists counts.
+            stalled["p99_ms"] if listed["lists_read"] and not listed["lists_failed"] else inf,
             100,
             True,
             "",
