@@ -141,9 +141,11 @@ _BENCH_TOOLS = {"wrk": "wrk", "pgbench": "postgresql-client"}
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: the services under wrk load beside a no-op Falcon/waitress ceiling, the movie
-    list at 100 to 100,000 movies, 1 to 512 connections, a 10,000-order billing drain and this
-    machine's PostgreSQL/RabbitMQ ceilings (~4 min). Writes bench/results/runs/<time>/;
+    """Benchmarks: a THREADS 1-16 sweep of the no-op ceiling, inventory and the gateway, the
+    services under wrk load beside the no-op at its best, the movie list at 100 to 100,000
+    movies, GET by id while that list streams, 1 to 512 connections, a 10,000-order billing
+    drain and this machine's PostgreSQL/RabbitMQ ceilings, CPU per request per process on every
+    row (~5 min). Writes bench/results/runs/<time>/;
     `nox -s bench -- --record` replaces the recorded bench/results/latest.{md,json} and plots."""
     missing = [pkg for tool, pkg in _BENCH_TOOLS.items() if shutil.which(tool) is None]
     packages = " ".join(missing)

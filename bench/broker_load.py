@@ -11,10 +11,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any
 
 import amqp
 
 from bench.wrk import BenchError
+from services.common.broker import order_queue
 from services.common.orders import Order
 from tests.harness.backends import MQ_HOST, MQ_PASSWORD, MQ_PORT, MQ_USER, unique
 
@@ -32,10 +34,17 @@ def channel(queue: str) -> Iterator[amqp.Channel]:
     conn.connect()
     try:
         chan = conn.channel()
-        chan.queue_declare(queue=queue, durable=True, auto_delete=False)
+        _declare(chan, queue)
         yield chan
     finally:
         conn.close()
+
+
+def _declare(chan: amqp.Channel, queue: str) -> Any:
+    """The services' own quorum declaration: any other arguments are refused by the broker."""
+    return chan.queue_declare(
+        queue=queue, durable=True, auto_delete=False, arguments=order_queue(queue).queue_arguments
+    )
 
 
 def purge_when_settled(queue: str, *, quiet_seconds: float = 0.5, most: float = 10.0) -> None:
@@ -46,7 +55,7 @@ def purge_when_settled(queue: str, *, quiet_seconds: float = 0.5, most: float = 
         deadline = time.monotonic() + most
         depth = -1
         while time.monotonic() < deadline:
-            now = chan.queue_declare(queue=queue, durable=True, auto_delete=False).message_count
+            now = _declare(chan, queue).message_count
             if now == depth:
                 break
             depth = now

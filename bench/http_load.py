@@ -48,5 +48,10 @@ def warm(base_url: str, case: Case) -> None:
     run_wrk(base_url + case.path, connections=CONNECTIONS, seconds=WARMUP_SECONDS, body=case.body)
 
 
-def measure(base_url: str, case: Case, seconds: int) -> LoadResult:
-    return run_wrk(base_url + case.path, connections=CONNECTIONS, seconds=seconds, body=case.body)
+def measure(base_url: str, case: Case, seconds: int, connections: int | None = None) -> LoadResult:
+    return run_wrk(
+        base_url + case.path,
+        connections=connections or CONNECTIONS,
+        seconds=seconds,
+        body=case.body,
+    )

@@ -1,8 +1,9 @@
-"""`python -m bench.noop PORT`: the ceiling of the server stack on this machine.
+"""`python -m bench.noop PORT [THREADS]`: the ceiling of the server stack on this machine.
 
 One Falcon route that does nothing, on waitress built exactly as the services build it
-(services.common.server, 16 threads), with no middleware, logging or metrics: every read
-figure of the bench is reported as a fraction of what the waitress one serves in the same run."""
+(services.common.server, THREADS threads, 16 unless given), with no middleware, logging or
+metrics: every read figure of the bench is reported as a fraction of what it serves in the same
+run, at the thread count that served most in the run's sweep."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ class Noop:
 def main() -> None:
     app = falcon.App()
     app.add_route(PATH, Noop())
+    threads = int(sys.argv[2]) if len(sys.argv) > 2 else THREADS
     settings = ServerSettings(
-        "127.0.0.1", int(sys.argv[1]), threads=THREADS, queue_log_seconds=QUEUE_LOG_SECONDS
+        "127.0.0.1", int(sys.argv[1]), threads=threads, queue_log_seconds=QUEUE_LOG_SECONDS
     )
     stop = threading.Event()
     stop_on_signals(stop)
@@ -55,11 +57,11 @@ class NoopProcess:
 
 
 @contextmanager
-def running(port: int, log_path: Path) -> Iterator[NoopProcess]:
+def running(port: int, log_path: Path, threads: int = THREADS) -> Iterator[NoopProcess]:
     """This module as a process of its own, like the services, until the block ends."""
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.noop", str(port)],
+            [sys.executable, "-m", "bench.noop", str(port), str(threads)],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -29,9 +29,11 @@ def render(results: dict[str, Any], targets: list[Target]) -> str:
     parts = [
         _header(results["meta"]),
         _targets(targets),
+        _sweep(results["sweep"]),
         _http(results["http"]),
         _list(results["list"], _noop_rps(results)),
         _connections(results["connections"], results["log_lines_per_request"], _noop_rps(results)),
+        _stall(results["stall"]),
         _drain(results["drain"], results["ceilings"]["postgres"]),
         _ceilings(results["ceilings"]),
         _memory(results["rss_mib"]),
@@ -61,6 +63,58 @@ def _targets(targets: list[Target]) -> str:
         goal = f"{bound} {_num(t.goal)}{t.unit}"
         met = "yes" if t.met else "**no**"
         rows.append(f"| {t.figure} | {_num(t.measured)}{t.unit} | {goal} | {t.seed} | {met} |")
+    return "\n".join(rows)
+
+
+SWEPT = {
+    "noop": "no-op ceiling",
+    "inventory": "inventory, GET by id straight",
+    "gateway": "gateway, GET by id through it",
+}
+
+
+def _sweep(found: dict[str, Any]) -> str:
+    rows = [
+        f"Thread sweep: each server at THREADS {', '.join(map(str, found['threads']))}, "
+        f"{found['rounds']} rounds of {found['seconds_per_round']} s a setting, the settings "
+        "interleaved; each gateway with an inventory of its own at inventory's declared "
+        f'THREADS. "of no-op" is of the no-op at its best, {found["noop_best_threads"]} '
+        "threads, the ceiling of every ratio below.",
+        "",
+        "| server | THREADS | req/s | req/s by round | p99 ms | errors | of no-op "
+        "| CPU µs per request |",
+        SEP,
+    ]
+    for name, settings in found["rows"].items():
+        for r in settings:
+            by_round = " / ".join(_num(x) for x in r["rps_by_round"])
+            rows.append(
+                f"| {SWEPT[name]} | {r['threads']} | {_num(r['rps'])} | {by_round} "
+                f"| {r['p99_ms']} | {r['errors']} | {r['of_noop']:.2f} "
+                f"| {_cpu(r['cpu_us_per_request'])} |"
+            )
+    return "\n".join(rows)
+
+
+def _stall(found: dict[str, Any]) -> str:
+    rows = [
+        f"| GET /api/movies/{{id}} via the gateway, {found['connections']} connections "
+        "| req/s | p50 ms | p99 ms | max ms | errors | CPU µs per GET |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, key in (
+        ("alone", "quiet"),
+        (
+            f"while {found['streams']} client reads the {found['movies']:,}-movie list over and "
+            f"over ({found['lists_read']} whole lists, {found['lists_failed']} failed)",
+            "while_listing",
+        ),
+    ):
+        r = found[key]
+        rows.append(
+            f"| {label} | {_num(r['rps'])} | {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} "
+            f"| {r['errors']} | {_cpu(r['cpu_us_per_request'])} |"
+        )
     return "\n".join(rows)
 
 
@@ -120,11 +174,11 @@ def _list(curve: dict[str, Any], noop_rps: float) -> str:
     rows += [
         "",
         "| one client reads every movie via the gateway | status | movies received "
-        "| in id order | MB | seconds | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|",
+        "| in id order | MB | seconds | CPU ms for the list | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|",
         f"| {w['movies']:,} stored | {w['status']} | {w['received']:,} | "
         f"{'yes' if w['in_id_order'] else 'no'} | {w['bytes'] / 1e6:.1f} | {w['seconds']} "
-        f"| {rss} |",
+        f"| {_cpu_ms(w.get('cpu_ms', {}))} | {rss} |",
         "",
         f"![the list at each size]({plots.LIST_PNG})",
     ]
@@ -134,14 +188,15 @@ def _list(curve: dict[str, Any], noop_rps: float) -> str:
 def _connections(points: list[dict[str, Any]], lines: dict[str, float], noop_rps: float) -> str:
     rows = [
         "| GET /api/movies/{id} via the gateway | req/s | of no-op | p50 ms | p99 ms | errors "
-        "| log lines per request |",
-        "|---|---|---|---|---|---|---|",
+        "| CPU µs per request | log lines per request |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for p in points:
         per_request = ", ".join(f"{k} {v}" for k, v in p["log_lines_per_request"].items())
         rows.append(
             f"| {p['connections']} connections | {_num(p['rps'])} | {p['rps'] / noop_rps:.2f} "
-            f"| {p['p50_ms']} | {p['p99_ms']} | {p['errors']} | {per_request} |"
+            f"| {p['p50_ms']} | {p['p99_ms']} | {p['errors']} "
+            f"| {_cpu(p.get('cpu_us_per_request', {}))} | {per_request} |"
         )
     per_request = ", ".join(f"{name} {n}" for name, n in lines.items())
     rows += [
@@ -155,6 +210,10 @@ def _connections(points: list[dict[str, Any]], lines: dict[str, float], noop_rps
 
 def _cpu(per_unit: dict[str, int]) -> str:
     return ", ".join(f"{name} {us}" for name, us in per_unit.items() if us)
+
+
+def _cpu_ms(spent: dict[str, float]) -> str:
+    return ", ".join(f"{name} {ms}" for name, ms in spent.items())
 
 
 def _drain(drain: dict[str, Any], pg: dict[str, Any]) -> str:

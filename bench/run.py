@@ -6,15 +6,16 @@ import os
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import broker_load, cpu, noop, pg_ceiling, scale
+from bench import broker_load, noop, pg_ceiling, scale, stall
 from bench.drain import drain
-from bench.http_load import CONNECTIONS, Case, measure, order_case, seed_movies, warm
+from bench.http_load import CONNECTIONS, Case, order_case, seed_movies
 from bench.memory import PeakRss, rss_now
+from bench.side import Side
+from bench.sweep import sweep
 from bench.wrk import BenchError, LoadResult, require_wrk
 from tests.harness.backends import check_reachable
 from tests.harness.process import ServiceProcess, free_port
@@ -36,8 +37,11 @@ def run(seconds: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="movies-bench-") as workdir:
         stack = Stack.create(Path(workdir)).start()
         try:
-            with noop.running(free_port(), Path(workdir) / "noop.log") as ceiling:
-                results.update(_service_phases(stack, ceiling, seconds))
+            cases = seed_movies(stack.inventory.url)
+            results["sweep"] = sweep(stack, cases[0], Path(workdir))
+            best = results["sweep"]["noop_best_threads"]
+            with noop.running(free_port(), Path(workdir) / "noop.log", best) as ceiling:
+                results.update(_service_phases(stack, cases, ceiling, seconds))
         finally:
             stack.destroy()
     results["ceilings"] = _ceilings()
@@ -46,8 +50,10 @@ def run(seconds: int) -> dict[str, Any]:
     return results
 
 
-def _service_phases(stack: Stack, ceiling: noop.NoopProcess, seconds: int) -> dict[str, Any]:
-    by_id, by_title = seed_movies(stack.inventory.url)
+def _service_phases(
+    stack: Stack, cases: tuple[Case, Case], ceiling: noop.NoopProcess, seconds: int
+) -> dict[str, Any]:
+    by_id, by_title = cases
     services = [stack.gateway, stack.inventory, stack.billing]
     time.sleep(IDLE_SETTLE_SECONDS)
     idle = rss_now(services)
@@ -79,6 +85,8 @@ def _service_phases(stack: Stack, ceiling: noop.NoopProcess, seconds: int) -> di
             name: round(n["lines"] / n["requests"], 3) for name, n in counted.items()
         },
         "list": scale.list_curve(stack),
+        # After the list curve: the largest list is stored by then.
+        "stall": stall.while_listing(stack, by_id, scale.LIST_SIZES[-1]),
     }
 
 
@@ -105,11 +113,11 @@ def _compare(
     from elsewhere on the machine hits every side of a ratio rather than one."""
     per_round = _per_round(seconds)
     sides = {
-        "inventory": _Side(direct.url, {"inventory": direct.pid}),
-        "gateway": _Side(
+        "inventory": Side(direct.url, {"inventory": direct.pid}),
+        "gateway": Side(
             stack.gateway.url, {"gateway": stack.gateway.pid, "inventory": stack.inventory.pid}
         ),
-        "noop": _Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH),
+        "noop": Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH),
     }
     with peaks.sampling([stack.gateway, stack.inventory, direct]):
         for side in sides.values():
@@ -131,58 +139,26 @@ def _compare(
     }
 
 
-def _of(sides: dict[str, _Side], ceiling: str) -> dict[str, float]:
+def _of(sides: dict[str, Side], ceiling: str) -> dict[str, float]:
     return {
         name: round(statistics.median(_ratios(sides[name], sides[ceiling])), 3)
         for name in ("inventory", "gateway")
     }
 
 
-def _ratios(side: _Side, reference: _Side) -> list[float]:
+def _ratios(side: Side, reference: Side) -> list[float]:
     """Round by round: each ratio compares loads run seconds apart."""
     pairs = zip(side.rounds, reference.rounds, strict=True)
     return [mine.rps / theirs.rps for mine, theirs in pairs if theirs.rps]
-
-
-@dataclass
-class _Side:
-    """One side of a comparison: its rounds and the CPU the path spent on them."""
-
-    url: str
-    pids: dict[str, int]
-    servers: tuple[str, ...] = ("postgres",)
-    path: str | None = None  # the no-op ceiling has its own route, whatever the case
-    rounds: list[LoadResult] = field(default_factory=list)
-    cpu: dict[str, float] = field(default_factory=dict)
-
-    def _case(self, case: Case) -> Case:
-        return case if self.path is None else Case("noop", self.path)
-
-    def warm(self, case: Case) -> None:
-        warm(self.url, self._case(case))
-
-    def run(self, case: Case, seconds: int) -> None:
-        before = cpu.snapshot(self.pids, self.servers)
-        self.rounds.append(measure(self.url, self._case(case), seconds))
-        for name, used in cpu.spent(before, cpu.snapshot(self.pids, self.servers)).items():
-            self.cpu[name] = self.cpu.get(name, 0.0) + used
-
-    def summary(self) -> dict[str, Any]:
-        total = LoadResult.combine(self.rounds)
-        return {
-            **total.as_dict(),
-            "p99_ms_by_round": [r.p99_ms for r in self.rounds],
-            "cpu_us_per_request": cpu.per_unit_us(self.cpu, total.requests),
-        }
 
 
 def _orders(
     stack: Stack, ceiling: noop.NoopProcess, seconds: int, peaks: PeakRss
 ) -> dict[str, Any]:
     case = order_case()
-    gateway = _Side(stack.gateway.url, {"gateway": stack.gateway.pid}, ("rabbitmq",))
+    gateway = Side(stack.gateway.url, {"gateway": stack.gateway.pid}, ("rabbitmq",))
     # The ceiling right before and right after: the orders load sits between its two halves.
-    ceiling_side = _Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH)
+    ceiling_side = Side(ceiling.url, {"noop": ceiling.pid}, servers=(), path=noop.PATH)
     with peaks.sampling([stack.gateway]):
         gateway.warm(case)
         broker_load.purge_when_settled(stack.queue.name)

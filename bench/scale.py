@@ -83,10 +83,13 @@ def _list_point(stack: Stack, size: int, pids: dict[str, int]) -> ListPoint:
 def _whole_list(stack: Stack, size: int) -> dict[str, Any]:
     """One client reads the whole list through the gateway: status, count, order, time."""
     peaks = PeakRss()
+    pids = {"gateway": stack.gateway.pid, "inventory": stack.inventory.pid}
     with peaks.sampling([stack.gateway, stack.inventory]):
+        before = cpu.snapshot(pids, ("postgres",))
         started = time.perf_counter()
         answer = requests.get(stack.gateway.url + "/api/movies", timeout=LIST_TIMEOUT)
         seconds = time.perf_counter() - started  # the whole body: requests reads it eagerly
+        used = cpu.spent(before, cpu.snapshot(pids, ("postgres",)))
     movies = answer.json() if answer.status_code == 200 else []
     ids = [m["id"] for m in movies]
     return {
@@ -96,6 +99,7 @@ def _whole_list(stack: Stack, size: int) -> dict[str, Any]:
         "in_id_order": ids == sorted(set(ids)),
         "seconds": round(seconds, 3),
         "bytes": len(answer.content),
+        "cpu_ms": {name: round(s * 1000, 1) for name, s in used.items()},
         "peak_rss_mib": peaks.peaks,
     }
 
@@ -104,15 +108,19 @@ def connection_curve(stack: Stack, path: str) -> list[dict[str, Any]]:
     """GET `path` through the gateway at each connection count in turn, with the log lines
     each service wrote per request served."""
     url = stack.gateway.url + path
+    pids = {"gateway": stack.gateway.pid, "inventory": stack.inventory.pid}
     points = []
     for connections in CONNECTION_COUNTS:
         run_wrk(url, connections=connections, seconds=1)
+        before = cpu.snapshot(pids, ("postgres",))
         with logs.counting([stack.gateway, stack.inventory]) as lines:
             load = run_wrk(url, connections=connections, seconds=CONNECTION_SECONDS, timeout=10)
+        used = cpu.spent(before, cpu.snapshot(pids, ("postgres",)))
         points.append(
             {
                 "connections": connections,
                 **load.as_dict(),
+                "cpu_us_per_request": cpu.per_unit_us(used, load.requests),
                 "log_lines": lines,
                 "log_lines_per_request": {
                     name: round(n["lines"] / n["requests"], 3) if n["requests"] else None

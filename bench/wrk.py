@@ -46,8 +46,8 @@ class LoadResult:
         return cls(
             requests=sum(r.requests for r in rounds),
             seconds=sum(r.seconds for r in rounds),
-            p50_ms=statistics.median(r.p50_ms for r in rounds),
-            p99_ms=statistics.median(r.p99_ms for r in rounds),
+            p50_ms=round(statistics.median(r.p50_ms for r in rounds), 2),
+            p99_ms=round(statistics.median(r.p99_ms for r in rounds), 2),
             max_ms=max(r.max_ms for r in rounds),
             errors=sum(r.errors for r in rounds),
         )

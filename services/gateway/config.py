@@ -15,7 +15,7 @@ from services.common.server import ServerSettings
 from services.gateway.auth import ApiTokens
 
 ENVIRONMENT = (
-    *declare.server(port=contract.GATEWAY.port, threads=16),
+    *declare.server(port=contract.GATEWAY.port, threads=8),
     Variable(
         "INVENTORY_URL",
         "Base URL of the inventory service",

@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import select
 import sys
+import threading
 
 import pytest
 
@@ -58,3 +61,45 @@ def test_with_another_handler_present_the_line_goes_through_logging(stdout, capl
     with caplog.at_level(logging.INFO, logger="access"):
         log_line(logging.getLogger("access"), logging.INFO, "request", FIELDS)
     assert [r.__dict__["path"] for r in caplog.records] == ["/api/movies/1"]
+
+
+def test_lines_from_many_threads_arrive_whole_on_a_pipe(monkeypatch):
+    """Lines above PIPE_BUF are not written atomically by a pipe: the handler's lock, not the
+    kernel, keeps every line, short or long, whole and unmixed."""
+    read_end, write_end = os.pipe()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    out = os.fdopen(write_end, "w")
+    monkeypatch.setattr(sys, "stdout", out)
+    configure_logging("svc")
+    collected = bytearray()
+    reader = threading.Thread(target=lambda: collected.extend(_drain(read_end)))
+    reader.start()
+    log = logging.getLogger("access")
+    sizes = (10, 200, select.PIPE_BUF, 3 * select.PIPE_BUF)  # below and above PIPE_BUF
+
+    def write(n: int) -> None:
+        for i in range(200):
+            log_line(log, logging.INFO, "request", {"n": n, "i": i, "pad": "x" * sizes[i % 4]})
+
+    try:
+        writers = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+        for thread in writers:
+            thread.start()
+        for thread in writers:
+            thread.join()
+    finally:
+        root.handlers[:], root.level = saved
+        out.close()
+        reader.join()
+    lines = [json.loads(line) for line in collected.decode().splitlines()]
+    assert sorted((x["n"], x["i"]) for x in lines) == [(n, i) for n in range(8) for i in range(200)]
+    assert all(len(x["pad"]) == sizes[x["i"] % 4] for x in lines)
+
+
+def _drain(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks)
