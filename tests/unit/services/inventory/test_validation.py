@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+import sys
+from pathlib import Path
+
 import falcon
 import pytest
 
+import services.gateway
 from services.inventory.validation import (
     MAX_DESCRIPTION,
     MAX_TITLE,
@@ -74,3 +80,31 @@ def test_the_title_filter_is_bounded_like_a_title():
     for bad in ("x" * (MAX_TITLE + 1), "a\x00"):
         with pytest.raises(falcon.HTTPBadRequest):
             parse_title_filter(bad)
+
+
+def _published_title_patterns() -> dict[str, re.Pattern[str]]:
+    document = json.loads((Path(services.gateway.__file__).parent / "openapi.json").read_text())
+    schemas = document["components"]["schemas"]
+    return {name: re.compile(schemas[name]["properties"]["title"]["pattern"]) for name in (
+        "NewMovie", "MovieUpdate")}  # fmt: skip
+
+
+@pytest.mark.parametrize("schema", ["NewMovie", "MovieUpdate"])
+def test_the_documented_title_pattern_accepts_exactly_the_one_character_titles_we_store(schema):
+    # JSON Schema's \s (ECMA-262) and Python's str.strip() disagree on U+0085, U+001C-U+001F
+    # and U+FEFF; a fuzzer that sends a title of U+0085 must not see a "valid" title refused.
+    pattern = _published_title_patterns()[schema]
+    assert not re.search(r"\\[sSwWdD]", pattern.pattern), "spell the characters out"
+    disagree = []
+    for code in range(1, sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:  # lone surrogates: refused by storable(), JSON-only
+            continue
+        title = chr(code)
+        try:
+            parse_new_movie({"title": title})
+            stored = True
+        except falcon.HTTPBadRequest:
+            stored = False
+        if bool(pattern.search(title)) != stored:
+            disagree.append(hex(code))
+    assert disagree == []
