@@ -31,21 +31,34 @@ def metrics_port(container: Mapping[str, Any], sources: Mapping[tuple[str, str, 
     return contract.METRICS_PORT
 
 
+def _is_app(container: Mapping[str, Any]) -> bool:
+    """An app's container: it is the one the chart gives a port named `metrics` or a
+    METRICS_PORT (PostgreSQL and RabbitMQ have neither)."""
+    named = any(port.get("name") == "metrics" for port in container.get("ports", []))
+    return named or any(item["name"] == "METRICS_PORT" for item in container.get("env", []))
+
+
 def check_metrics(podman: Podman, plan: Plan) -> Iterator[Check]:
     public = audit.call("GET", "/metrics")
     yield Check("gateway 127.0.0.1:30000/metrics is 404", public.status == 404, f"{public.status}")
     sources = env_sources(plan)
-    for workload in plan.workloads:
-        for container in workload.rendered["spec"]["containers"]:
-            if not any(item["name"] == "HTTP_SERVER" for item in container.get("env", [])):
-                continue  # not one of the apps
-            port = metrics_port(container, sources)
-            scrape = Probe(
-                workload.name,
-                container["name"],
-                "metrics",
-                {"httpGet": {"port": port, "path": "/metrics"}, "timeoutSeconds": 5},
-                {},
-            )
-            ok, answer = run(podman, scrape)
-            yield Check(f"{scrape.podman_name}: GET :{port}/metrics in the pod", ok, answer)
+    apps = [
+        (workload, container)
+        for workload in plan.workloads
+        for container in workload.rendered["spec"]["containers"]
+        if _is_app(container)
+    ]
+    names = sorted(container["name"] for _, container in apps)
+    # Every app must be scraped: a rendering that no longer marks them would pass unchecked.
+    yield Check("every app has a metrics port", len(apps) == len(contract.APPS), ", ".join(names))
+    for workload, container in apps:
+        port = metrics_port(container, sources)
+        scrape = Probe(
+            workload.name,
+            container["name"],
+            "metrics",
+            {"httpGet": {"port": port, "path": "/metrics"}, "timeoutSeconds": 5},
+            {},
+        )
+        ok, answer = run(podman, scrape)
+        yield Check(f"{scrape.podman_name}: GET :{port}/metrics in the pod", ok, answer)
