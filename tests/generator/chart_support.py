@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from generator.chart.render import documents
+from services import contract
 from tests.support.tools import on_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +20,8 @@ ENVIRONMENTS = ("vagrant", "dev", "prod")
 # The environments whose backends are all bundled (prod runs them under operators).
 BUNDLED = ("vagrant", "dev")
 NAMESPACE = "microservices"
+APPS = tuple(app.name for app in contract.APPS)
+SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
 BACKEND_KEYS = ("inventoryDb", "billingDb", "rabbitmq")
 # Each backend in each mode but bundled, on top of values/vagrant.yaml; the external ones
 # with the settings a managed service needs.

@@ -14,11 +14,13 @@ import yaml
 
 from generator.chart.render import documents
 from tests.generator.chart_support import (
+    APPS,
     BUNDLED,
     CHART,
     ENVIRONMENTS,
     NAMESPACE,
     ROOT,
+    SERVICE_MONITOR_API,
     WORKLOADS,
     by_kind,
     helm,
@@ -29,9 +31,7 @@ from tests.generator.chart_support import (
     template,
 )
 
-APPS = ("api-gateway", "inventory-app", "billing-app")
 BACKENDS = ("inventory-db", "billing-db", "rabbitmq")
-SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
 UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from generator.chart.render import documents
 from tests.generator.chart_support import (
+    APPS,
     CHART,
+    SERVICE_MONITOR_API,
     by_kind,
     named,
     notes,
@@ -18,8 +20,6 @@ from tests.generator.chart_support import (
     template,
 )
 
-APPS = ("api-gateway", "inventory-app", "billing-app")
-SERVICE_MONITOR_API = "monitoring.coreos.com/v1/ServiceMonitor"
 TRAEFIK_ENTRYPOINTS = "traefik.ingress.kubernetes.io/router.entrypoints"
 
 
